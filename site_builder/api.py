@@ -1,5 +1,9 @@
 """The JSON API: /api/models.json, /api/models/<id>.json and /api/catalog.json.
 
+Listings (models.json, catalog.json) carry each model in brief, as OpenRouter's and Hugging
+Face's listings do; the whole entry is one request away at its json_url. A listing of whole
+entries grew to 240 MB at 10,000 models and was rewritten on every edit.
+
 Every document is a pydantic model declared here, so the JSON Schema published for it
 (site_builder/published_schema.py) and the bytes written come from the same declaration:
 keys appear in the order the fields are declared, and a field changed here changes both.
@@ -8,7 +12,6 @@ keys appear in the order the fields are declared, and a field changed here chang
 from __future__ import annotations
 
 import datetime
-import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -16,10 +19,10 @@ from pydantic import BaseModel, ConfigDict
 from .catalog import Catalog
 from .derive import Derived, Figure, PricedOffer
 from .schema import (
-    Benchmark, Family, Format, License, ModelFile, Organization, Provider, SiteSettings, plain,
+    Benchmark, Count, Family, Format, License, ModelFile, Organization, PartialDate, Provider, SiteSettings, plain,
 )
 
-API_VERSION = 1
+API_VERSION = 2
 """Raised when a field is removed or changes meaning; new fields may appear without a raise."""
 
 # What each derived figure counts, for consumers that convert units.
@@ -32,7 +35,7 @@ class ApiObject(BaseModel):
 
 
 class Envelope(ApiObject):
-    version: Literal[1]
+    version: Literal[2]
     """Version of the API's format: raised when a field is removed or changes meaning."""
     as_of: datetime.date
     """The build's date; prices older than the site's stale_after_days at this date are marked stale."""
@@ -168,14 +171,42 @@ class ModelDocument(ModelEntry, Envelope):
     """/api/models/<id>.json: one model."""
 
 
-class ModelListDocument(Envelope):
-    """/api/models.json: every model, ordered by id."""
+class ModelSummary(ApiObject):
+    """One model in brief, for listings; its whole entry is at json_url."""
 
-    models: list[ModelEntry]
+    id: str
+    name: str
+    url: str
+    """Its page on the site (absolute)."""
+    json_url: str
+    """Its whole entry: the model file, the entities it refers to, its derived figures (absolute)."""
+    organization: str
+    family: str | None
+    license: str
+    openness: Literal["open-source", "source-available", "proprietary"]
+    """Derived from the license (site_builder/derive.py)."""
+    release_date: PartialDate
+    added: PartialDate
+    """When the model entered the catalog."""
+    architecture: Literal["dense", "moe"]
+    total_params: Count
+    active_params: Count | None
+    """Parameters used per token, for mixture-of-experts models."""
+    context_window: Count | None
+    benchmarks: list[str]
+    """Ids of the benchmarks it has scores on."""
+    cheapest_blended_price: float | None
+    """US dollars per million tokens, (3 × input + output) ÷ 4, of its cheapest standard offer."""
+
+
+class ModelListDocument(Envelope):
+    """/api/models.json: every model in brief, ordered by id."""
+
+    models: list[ModelSummary]
 
 
 class CatalogDocument(Envelope):
-    """/api/catalog.json: every entity of the catalog as validated, keyed by id, as in data/."""
+    """/api/catalog.json: every shared entity as validated, keyed by id as in data/, and every model in brief."""
 
     site: SiteSettings
     organizations: dict[str, Organization]
@@ -184,8 +215,8 @@ class CatalogDocument(Envelope):
     benchmarks: dict[str, Benchmark]
     formats: dict[str, Format]
     families: dict[str, Family]
-    models: dict[str, ModelFile]
-    """Model files keyed by id; their derived figures are in models.json."""
+    models: dict[str, ModelSummary]
+    """Every model in brief, keyed by id; its whole entry is at its json_url."""
 
 
 # --- building the documents ---------------------------------------------------------------
@@ -292,9 +323,25 @@ def model_document(catalog: Catalog, model_id: str) -> ModelDocument:
     return ModelDocument(version=API_VERSION, as_of=catalog.today, **dict(entry))
 
 
+def model_summary(catalog: Catalog, model_id: str) -> ModelSummary:
+    model, derived = catalog.models[model_id], catalog.derived[model_id]
+    architecture = model.architecture
+    cheapest = _cheapest(derived.cheapest)
+    return ModelSummary(
+        id=model_id, name=model.name, url=absolute(catalog, f"/models/{model_id}/"),
+        json_url=absolute(catalog, model_json_path(model_id)),
+        organization=model.organization, family=model.family, license=model.license_id,
+        openness=derived.openness.key, release_date=model.released, added=model.added,
+        architecture=plain(architecture.type), total_params=plain(architecture.total_params),
+        active_params=plain(architecture.active_params), context_window=plain(architecture.context_window),
+        benchmarks=sorted({s.benchmark for s in model.benchmarks}),
+        cheapest_blended_price=cheapest.blended_price if cheapest else None,
+    )
+
+
 def model_list_document(catalog: Catalog) -> ModelListDocument:
     return ModelListDocument(version=API_VERSION, as_of=catalog.today,
-                             models=[model_entry(catalog, i) for i in catalog.models])
+                             models=[model_summary(catalog, i) for i in catalog.models])
 
 
 def catalog_document(catalog: Catalog) -> CatalogDocument:
@@ -302,11 +349,11 @@ def catalog_document(catalog: Catalog) -> CatalogDocument:
         version=API_VERSION, as_of=catalog.today, site=catalog.site,
         organizations=catalog.organizations, licenses=catalog.licenses, providers=catalog.providers,
         benchmarks=catalog.benchmarks, formats=catalog.formats, families=catalog.families,
-        models=catalog.models,
+        models={i: model_summary(catalog, i) for i in catalog.models},
     )
 
 
 def to_bytes(document: BaseModel) -> bytes:
-    """UTF-8 JSON, two-space indent, keys in declaration order, one trailing newline."""
-    text = json.dumps(document.model_dump(mode="json"), ensure_ascii=False, indent=2)
-    return (text + "\n").encode("utf-8")
+    """UTF-8 JSON, two-space indent, keys in declaration order, one trailing newline.
+    pydantic's own serializer: json.dumps with an indent runs in pure Python, 20× slower."""
+    return document.model_dump_json(indent=2).encode("utf-8") + b"\n"

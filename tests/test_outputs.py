@@ -20,7 +20,7 @@ import pytest
 
 from site_builder.build import build_site
 from site_builder.catalog import load_catalog
-from site_builder.feed import build_feed
+from site_builder.feed import FEED_ENTRIES, build_feed
 from site_builder.loader import load_file
 from site_builder.published_schema import schema_file_names, schema_files
 from site_builder.schema import ModelFile
@@ -81,7 +81,7 @@ def test_feed_is_valid_atom_with_two_entries_per_model(built):
     parsed = feedparser.parse(raw)
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.version == "atom10"
-    assert len(parsed.entries) == 2 * len(catalog.models)
+    assert len(parsed.entries) == min(2 * len(catalog.models), FEED_ENTRIES)
 
     root = ET.fromstring(raw)
     assert root.tag == f"{ATOM}feed"
@@ -107,6 +107,15 @@ def test_feed_lists_releases_newest_first_and_each_addition(fixture_build):
     added = {e.link.rstrip("/").rsplit("/", 1)[-1]: e.updated[:10] for e in parsed.entries
              if {"term": "added", "scheme": None, "label": None} in e.tags}
     assert added == {i: str(m.added) for i, m in catalog.models.items()}
+
+
+def test_feed_holds_only_the_newest_events(catalog_dir, monkeypatch):
+    catalog = load_catalog(catalog_dir, BUILD_DATE)
+    everything = feedparser.parse(build_feed(catalog)).entries
+    assert len(everything) == 2 * len(catalog.models) > 3
+    monkeypatch.setattr("site_builder.feed.FEED_ENTRIES", 3)
+    newest = feedparser.parse(build_feed(catalog)).entries
+    assert [e.id for e in newest] == [e.id for e in everything[:3]]
 
 
 def test_feed_ids_survive_corrections_and_the_build_date(catalog_dir):
@@ -189,15 +198,22 @@ def test_every_json_file_parses_and_api_files_validate(built):
 def test_api_documents_carry_version_date_and_stable_keys(fixture_build):
     site, catalog = fixture_build
     listing = json.loads((site / "api/models.json").read_text())
-    assert (listing["version"], listing["as_of"]) == (1, BUILD_DATE.isoformat())
+    assert (listing["version"], listing["as_of"]) == (2, BUILD_DATE.isoformat())
     assert [m["id"] for m in listing["models"]] == sorted(catalog.models)
-    for entry in listing["models"]:
-        single = json.loads((site / f"api/models/{entry['id']}.json").read_text())
-        assert list(single) == ["version", "as_of", "id", "url", "json_url", "model", "references", "derived"]
-        assert {k: v for k, v in single.items() if k not in ("version", "as_of")} == entry
-        assert list(entry["model"]) == list(ModelFile.model_fields)
-        assert single["json_url"] == catalog.site.base_url + f"api/models/{entry['id']}.json"
     whole = json.loads((site / "api/catalog.json").read_text())
+    for summary in listing["models"]:
+        single = json.loads((site / f"api/models/{summary['id']}.json").read_text())
+        assert list(single) == ["version", "as_of", "id", "url", "json_url", "model", "references", "derived"]
+        assert list(single["model"]) == list(ModelFile.model_fields)
+        assert single["json_url"] == summary["json_url"] == catalog.site.base_url + f"api/models/{summary['id']}.json"
+        # the brief agrees with the whole entry it points to
+        model = single["model"]
+        assert summary["name"] == model["name"] and summary["organization"] == model["organization"]
+        assert summary["openness"] == single["derived"]["openness"]["key"]
+        assert summary["benchmarks"] == sorted({s["benchmark"] for s in model["benchmarks"]})
+        cheapest = single["derived"]["cheapest_offer"]
+        assert summary["cheapest_blended_price"] == (cheapest["blended_price"] if cheapest else None)
+        assert whole["models"][summary["id"]] == summary
     assert list(whole) == ["version", "as_of", "site", "organizations", "licenses", "providers", "benchmarks",
                            "formats", "families", "models"]
     assert list(whole["organizations"]) == list(catalog.organizations)
@@ -205,7 +221,8 @@ def test_api_documents_carry_version_date_and_stable_keys(fixture_build):
 
 def test_api_entries_resolve_every_reference(built):
     site, catalog = built
-    for entry in json.loads((site / "api/models.json").read_text())["models"]:
+    for summary in json.loads((site / "api/models.json").read_text())["models"]:
+        entry = json.loads((site / f"api/models/{summary['id']}.json").read_text())
         model, refs = entry["model"], entry["references"]
         license_id = model["license"]["value"] if isinstance(model["license"], dict) else model["license"]
         assert refs["licenses"][license_id]["name"] == catalog.licenses[license_id].name
