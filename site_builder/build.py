@@ -128,7 +128,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
 
     on_phase("render")
     started = time.perf_counter()
-    staging = Staging(out_dir)
+    # A few pages changed and no search index wants the whole new site: patch the old one.
+    staging = Staging(out_dir, patch=finish is None and len(reused) >= len(pages) // 2 > 0)
     try:
         records = RecordTable()
         for index, record in reused.items():
@@ -171,7 +172,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     search = next((seconds for name, seconds, _ in report.phases if name == "search"), 0.0)
     report.phases.insert(-1 if finish else len(report.phases), (
         "write", kept + busy + time.perf_counter() - started - search,
-        f"{written.written} written, {written.unchanged} unchanged, {written.removed} removed"))
+        f"{written.written} written, {written.unchanged} unchanged, {written.removed} removed"
+        + ("; the old site patched in place" if staging.patch else "")))
     if session is not None:
         on_phase("save")
         started = time.perf_counter()

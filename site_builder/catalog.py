@@ -6,7 +6,7 @@ import datetime
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -76,15 +76,31 @@ def load_catalog(data_dir: Path, today: datetime.date | None = None) -> Catalog:
     return derive_all(catalog)
 
 
-def walk(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
-    """Every value inside a validated entity, with its document path."""
-    yield path, value
-    if isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from walk(getattr(value, name), path + (name,))
+def walk(value: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:
+    """Every text and date inside a validated entity, with its document path: what the
+    cross-file checks look at (dates in the future, citations). One list, not a generator
+    per node: at 10,000 models this walk was a fifth of the build's resolve time."""
+    found: list[tuple[tuple, Any]] = []
+    _collect(value, path, found)
+    return found
+
+
+_LEAVES = (str, PartialDate)
+
+
+def _collect(value: Any, path: tuple, found: list) -> None:
+    if isinstance(value, _LEAVES):
+        found.append((path, value))
+    elif isinstance(value, BaseModel):
+        # a validated model's __dict__ holds exactly its fields, in declaration order
+        for name, item in value.__dict__.items():
+            if isinstance(item, _LEAVES):
+                found.append((path + (name,), item))
+            elif item is not None and not isinstance(item, (int, float)):
+                _collect(item, path + (name,), found)
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            yield from walk(item, path + (index,))
+            _collect(item, path + (index,), found)
 
 
 def cross_file_problems(v: Validated, today: datetime.date) -> list[CatalogError]:

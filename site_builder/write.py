@@ -4,6 +4,12 @@ The new site is assembled in a staging folder beside the output and swapped in w
 renames only once every file is in place, so a failed build never leaves a half-written
 site. A file whose bytes did not change is hard-linked from the old site, keeping its
 mtime, which keeps rsync and CDN uploads small.
+
+An incremental build that changes a few pages of a large site patches it instead (`patch=True`):
+only the changed files are staged, and once every page has rendered each replaces its old
+version with one rename (atomic per file), and pages no longer planned are deleted. Linking
+20,000 unchanged files into a new folder and deleting the old one cost 2.6 s at 10,000 models.
+A failed build still changes nothing, as nothing is replaced before every page is in place.
 """
 
 from __future__ import annotations
@@ -55,7 +61,10 @@ class Staging:
     `put` touches nothing but its own file, so forked render workers may call it on their
     copy of this object; the process that commits is told of each file with `count`."""
 
-    def __init__(self, out_dir: Path):
+    def __init__(self, out_dir: Path, patch: bool = False):
+        self.patch = patch and out_dir.is_dir()
+        self.staged: set[str] = set()
+        """Files written to the staging folder, in a patch."""
         self.out_dir = out_dir.resolve()
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.folder = self.out_dir.with_name(f".{self.out_dir.name}.staging-{os.getpid()}")
@@ -78,24 +87,31 @@ class Staging:
 
     def put(self, rel: str, data: bytes) -> bool:
         """Place one file; an unchanged one is linked from the old site. True if written."""
-        target = self._target(rel)
         previous = self.out_dir / rel
         if _same_bytes(previous, data):
-            os.link(previous, target)
+            if self.patch:
+                if rel in self.placed and rel in self.staged:  # placed twice: the later one wins
+                    self.staged.discard(rel)
+                    (self.folder / rel).unlink()
+            else:
+                os.link(previous, self._target(rel))
             return False
-        target.write_bytes(data)
+        self._target(rel).write_bytes(data)
         return True
 
     def count(self, rel: str, written: bool) -> None:
         self.placed.add(rel)
         if written:
             self.written += 1
+            if self.patch:
+                self.staged.add(rel)
         else:
             self.unchanged += 1
 
     def keep(self, rel: str) -> None:
         """Link a file the caller knows is current in the old site, without reading it."""
-        os.link(self.out_dir / rel, self._target(rel))
+        if not self.patch:
+            os.link(self.out_dir / rel, self._target(rel))
         self.count(rel, False)
 
     def put_static(self, static_dirs: Iterable[tuple[Path, str]]) -> None:
@@ -109,6 +125,9 @@ class Staging:
     def commit(self, before_swap: Callable[[Path], None] | None = None) -> WriteReport:
         """Swap the new site in; on any error (in before_swap too) the old site stays."""
         out_dir, retired = self.out_dir, self.retired
+        if self.patch:
+            assert before_swap is None, "a patch has no whole new site to hand to before_swap"
+            return self._apply_patch()
         try:
             if before_swap is not None:
                 before_swap(self.folder)
@@ -121,6 +140,18 @@ class Staging:
             raise
         shutil.rmtree(retired, ignore_errors=True)
         return WriteReport(self.written, self.unchanged, len(old_files - self.placed))
+
+    def _apply_patch(self) -> WriteReport:
+        removed = sorted(_relative_files(self.out_dir) - self.placed)
+        for rel in sorted(self.staged):
+            target = self.out_dir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.folder / rel, target)
+        for rel in removed:
+            (self.out_dir / rel).unlink()
+            _remove_empty_parents(self.out_dir / rel, self.out_dir)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return WriteReport(self.written, self.unchanged, len(removed))
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -143,3 +174,10 @@ def _relative_files(folder: Path) -> set[str]:
         prefix = os.path.relpath(root, folder).replace(os.sep, "/")
         found.update(names if prefix == "." else (f"{prefix}/{name}" for name in names))
     return found
+
+
+def _remove_empty_parents(path: Path, root: Path) -> None:
+    folder = path.parent
+    while folder != root and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

@@ -158,9 +158,11 @@ def test_unchanged_pages_keep_their_files(workspace):
     edited = root / "site/models/phi-4/index.html"
     before = untouched.stat().st_mtime_ns, untouched.stat().st_ino
     edit(data / "models/phi-4.yaml", "name: Phi-4", "name: Phi-4 (edited)")
-    incremental()
+    report = incremental()
+    assert "patched in place" in phase(report, "write")  # only the changed files were staged
     assert (untouched.stat().st_mtime_ns, untouched.stat().st_ino) == before
     assert b"Phi-4 (edited)" in edited.read_bytes()
+    assert not list(root.glob(".site.*")), "no staging folder is left behind"
 
 
 def test_an_error_in_a_cached_model_file_is_located_in_that_file(workspace):
@@ -272,6 +274,13 @@ def test_a_template_error_in_a_worker_is_raised_as_itself_and_nothing_is_written
     before = tree(root / "site")
     with open(templates / "partials/diagram.svg.j2", "a") as partial:
         partial.write("{{ no_such_variable }}\n")
+    with pytest.raises(jinja2.UndefinedError):
+        incremental()
+    assert tree(root / "site") == before
+    # the same when only one page changes, so that the build would patch the old site in place
+    (templates / "partials/diagram.svg.j2").write_text(
+        (templates / "partials/diagram.svg.j2").read_text().replace("{{ no_such_variable }}\n", ""))
+    edit(templates / "organization.html", "{% block main %}", "{% block main %}{{ no_such_variable }}")
     with pytest.raises(jinja2.UndefinedError):
         incremental()
     assert tree(root / "site") == before
