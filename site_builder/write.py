@@ -82,7 +82,7 @@ class Staging:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(target.parent)
         if rel in self.placed:  # placed twice (a static file over a page): the later one wins
-            target.unlink()  # never write through a link into the old site
+            target.unlink(missing_ok=True)  # never write through a link; a patch may have staged nothing
         return target
 
     def put(self, rel: str, data: bytes) -> bool:
