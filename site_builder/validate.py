@@ -19,7 +19,7 @@ from . import parallel
 from .cache import current_loading, digest_bytes, pickle_entity
 from .errors import CatalogError, suggestion
 from .loader import Document, LoadError, display_path, load_bytes, load_file
-from .schema import SHARED_FILES, SLUG_PATTERN, ModelFile, SiteSettings, Slug, Strict
+from .schema import SHARED_FILES, SLUG_PATTERN, ModelFile, SiteSettings, Slug, Strict, share_field_sets
 
 import pickle
 import re
@@ -161,6 +161,9 @@ def validate_model_files(pending: list[tuple[str, Path, str]]) -> list[tuple[Doc
                 if model is not None:
                     options.known[id(model)] = digest
             results[index] = result
+    for _, model, _ in results:
+        if model is not None:
+            share_field_sets(model)
     return results
 
 

@@ -284,3 +284,36 @@ def test_a_template_error_in_a_worker_is_raised_as_itself_and_nothing_is_written
     with pytest.raises(jinja2.UndefinedError):
         incremental()
     assert tree(root / "site") == before
+
+
+def test_a_reused_table_row_replays_what_it_read(tmp_path):
+    """Rows of the models table are rendered once per environment and reused by every table;
+    a page that reuses a row must still record the row's reads, or editing the model would
+    leave that page stale."""
+    from site_builder.catalog import load_catalog
+    from site_builder.render import make_environment
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    env = make_environment(track(catalog))
+    model_id = next(iter(catalog.models))
+    with recording() as first:
+        row = env.globals["model_row"](model_id)
+    with recording() as again:
+        assert env.globals["model_row"](model_id) is row  # reused, not rendered again
+    assert ("value", ("models", model_id)) in first
+    assert ("value", ("derived", model_id)) in first
+    assert again == first
+
+
+def test_entities_with_the_same_fields_share_one_fields_set():
+    from site_builder.catalog import load_catalog
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    architectures = [model.architecture for model in catalog.models.values()]
+    by_fields = {}
+    for arch in architectures:
+        by_fields.setdefault(frozenset(arch.model_fields_set), []).append(arch)
+    group = max(by_fields.values(), key=len)
+    assert len(group) > 1
+    assert all(arch.__pydantic_fields_set__ is group[0].__pydantic_fields_set__ for arch in group)
+    assert all(arch.model_fields_set == fields for fields, group in by_fields.items() for arch in group)
