@@ -120,7 +120,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     if session is not None:
         on_phase("compare")
         started = time.perf_counter()
-        fingerprints = Fingerprints(catalog, pages, templates_dir, loading.known)
+        known = {**loading.known, **session.derived_digests(catalog, loading.known)}
+        fingerprints = Fingerprints(catalog, pages, templates_dir, known)
         previous = session.previous_pages()
         reused = reusable_pages(pages, fingerprints, previous, session.unchanged_output)
         report.phases.append(("compare", time.perf_counter() - started,

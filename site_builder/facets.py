@@ -47,6 +47,9 @@ class Facets:
     leaderboards: dict[str, tuple[LeaderboardGroup, ...]]
     """Benchmark id → groups of comparable scores, the largest group first."""
     newest_first: tuple[str, ...]
+    score_counts: dict[str, int]
+    """Benchmark id → how many scores it has: what the benchmarks index reads, so that page
+    does not depend on (and an incremental build does not fingerprint) every leaderboard."""
 
 
 def setting_key(setting: str) -> str:
@@ -107,4 +110,5 @@ def compute_facets(catalog: Catalog) -> Facets:
         by_provider={k: tuple(sorted(v, key=lambda r: (r.model_id, str(r.offer.as_of)))) for k, v in providers.items()},
         leaderboards=leaderboards,
         newest_first=newest,
+        score_counts={k: sum(len(group.entries) for group in groups) for k, groups in leaderboards.items()},
     )

@@ -153,6 +153,8 @@ def validate_model_files(pending: list[tuple[str, Path, str]]) -> list[tuple[Doc
             _, path, shown = pending[index]
             if blob is not None:  # from a worker
                 result = _restored(path, shown, digest, *pickle.loads(blob))
+            if result[1] is not None:  # one fields set per shape, not per entity (a cached one
+                share_field_sets(result[1])  # keeps its own: sharing 10,000 costs a second)
             if options is not None:
                 options.parsed += 1
                 document, model, found = result
@@ -161,9 +163,6 @@ def validate_model_files(pending: list[tuple[str, Path, str]]) -> list[tuple[Doc
                 if model is not None:
                     options.known[id(model)] = digest
             results[index] = result
-    for _, model, _ in results:
-        if model is not None:
-            share_field_sets(model)
     return results
 
 

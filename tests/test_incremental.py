@@ -317,3 +317,26 @@ def test_entities_with_the_same_fields_share_one_fields_set():
     assert len(group) > 1
     assert all(arch.__pydantic_fields_set__ is group[0].__pydantic_fields_set__ for arch in group)
     assert all(arch.model_fields_set == fields for fields, group in by_fields.items() for arch in group)
+
+
+def test_derived_figures_are_fingerprinted_by_what_they_are_computed_from(tmp_path):
+    """A model's derived figures get a digest from its file, the shared files, the date and its
+    relations to other models, so that editing another model's lineage still changes it."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from site_builder.catalog import load_catalog
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    session = cache.Session(tmp_path / "cache", REPO / "data", tmp_path / "out", REPO / "templates", DATA_DATE, False)
+    model_id = next(iter(catalog.models))
+    known = {id(catalog.models[model_id]): "ab" * 32}
+    derived = catalog.derived[model_id]
+    first = session.derived_digests(catalog, known)[id(derived)]
+    assert set(session.derived_digests(catalog, known)) == {id(derived)}  # models without a file digest: walked
+    related = dataclasses.replace(derived, relations=dataclasses.replace(derived.relations, siblings=("other",)))
+    changed = SimpleNamespace(models=catalog.models, derived={model_id: related})
+    assert session.derived_digests(changed, known)[id(related)] != first
+    other_day = cache.Session(tmp_path / "cache", REPO / "data", tmp_path / "out", REPO / "templates",
+                              DATA_DATE.replace(year=DATA_DATE.year + 1), False)
+    assert other_day.derived_digests(catalog, known)[id(derived)] != first
