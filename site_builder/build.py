@@ -93,7 +93,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     from .catalog import load_catalog
     from .pages import plan
     from .render import render_pages
-    from .reuse import Fingerprints, RecordTable, reusable_pages
+    from .reuse import Fingerprints, RecordTable, derived_digests, reusable_pages
     from .write import Staging
 
     on_phase("validate")
@@ -120,7 +120,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     if session is not None:
         on_phase("compare")
         started = time.perf_counter()
-        known = {**loading.known, **session.derived_digests(catalog, loading.known)}
+        known = {**loading.known, **derived_digests(catalog, loading.known)}
         fingerprints = Fingerprints(catalog, pages, templates_dir, known)
         previous = session.previous_pages()
         reused = reusable_pages(pages, fingerprints, previous, session.unchanged_output)

@@ -180,32 +180,11 @@ class Session:
             data.update(f"{path[skip:]}\0{stamp.digest}\0".encode())
         self.key = {"data": data.hexdigest(), "templates": tree_fingerprint(templates_dir),
                     "date": build_date_key(today), "search": search}
-        shared = hashlib.blake2b(digest_size=20)
-        for path, stamp in self.stamps.items():
-            if os.sep not in path[skip:]:  # the shared files and site.yaml, not models/
-                shared.update(f"{path[skip:]}\0{stamp.digest}\0".encode())
-        shared.update(str(self.key["date"]).encode())
-        self.shared_key = shared.hexdigest()
-        """Digest of every data file but the models', and of the build date."""
         """What a build's output follows from, besides the code (which every record carries)."""
         self.models: ModelStore | None = None
         before = {path: stamp.digest for path, stamp in self.previous.get("stamps", {}).items()}
         self.changed_inputs = sum(before.get(path) != stamp.digest for path, stamp in self.stamps.items())
         self.changed_inputs += len(before.keys() - self.stamps.keys())
-
-    def derived_digests(self, catalog: Any, known: dict[int, str]) -> dict[int, str]:
-        """id(a model's derived figures) → a digest of what derive.derive_model computes them
-        from: the model's file, the shared files, site.yaml, the build date and the model's
-        relations to other models. Fingerprinting them by walking every figure cost an
-        incremental build about a second at 10,000 models (the index reads all of them)."""
-        digests = {}
-        for model_id, model in catalog.models.items():
-            file_digest = known.get(id(model))
-            derived = catalog.derived.get(model_id)
-            if file_digest is not None and derived is not None:
-                inputs = repr((file_digest, self.shared_key, derived.relations)).encode()
-                digests[id(derived)] = hashlib.blake2b(inputs, digest_size=32).hexdigest()
-        return digests
 
     def why_build(self) -> str | None:
         """Why this build cannot be skipped, in a few words; None when it can."""

@@ -319,24 +319,43 @@ def test_entities_with_the_same_fields_share_one_fields_set():
     assert all(arch.model_fields_set == fields for fields, group in by_fields.items() for arch in group)
 
 
-def test_derived_figures_are_fingerprinted_by_what_they_are_computed_from(tmp_path):
-    """A model's derived figures get a digest from its file, the shared files, the date and its
-    relations to other models, so that editing another model's lineage still changes it."""
+def test_derived_figures_are_fingerprinted_by_what_they_are_computed_from():
+    """A model's derived figures get a digest from its file, its license, site.yaml, the date
+    and its relations to other models, so that editing another model's lineage still changes it."""
     import dataclasses
     from types import SimpleNamespace
 
     from site_builder.catalog import load_catalog
+    from site_builder.reuse import derived_digests
 
     catalog = load_catalog(REPO / "data", DATA_DATE)
-    session = cache.Session(tmp_path / "cache", REPO / "data", tmp_path / "out", REPO / "templates", DATA_DATE, False)
     model_id = next(iter(catalog.models))
     known = {id(catalog.models[model_id]): "ab" * 32}
     derived = catalog.derived[model_id]
-    first = session.derived_digests(catalog, known)[id(derived)]
-    assert set(session.derived_digests(catalog, known)) == {id(derived)}  # models without a file digest: walked
+    first = derived_digests(catalog, known)
+    assert set(first) == {id(derived)}  # a model without a file digest is fingerprinted by walking
     related = dataclasses.replace(derived, relations=dataclasses.replace(derived.relations, siblings=("other",)))
-    changed = SimpleNamespace(models=catalog.models, derived={model_id: related})
-    assert session.derived_digests(changed, known)[id(related)] != first
-    other_day = cache.Session(tmp_path / "cache", REPO / "data", tmp_path / "out", REPO / "templates",
-                              DATA_DATE.replace(year=DATA_DATE.year + 1), False)
-    assert other_day.derived_digests(catalog, known)[id(derived)] != first
+    assert derived_digests(dataclasses.replace(catalog, derived={model_id: related}), known)[id(related)] \
+        != first[id(derived)]
+    later = dataclasses.replace(catalog, today=DATA_DATE.replace(year=DATA_DATE.year + 1))
+    assert derived_digests(later, known)[id(derived)] != first[id(derived)]
+    license_id = catalog.models[model_id].license_id
+    renamed = catalog.licenses[license_id].model_copy(update={"name": "Another name"})
+    relicensed = dataclasses.replace(catalog, licenses={**catalog.licenses, license_id: renamed})
+    assert derived_digests(relicensed, known)[id(derived)] != first[id(derived)]
+    other = dataclasses.replace(catalog, licenses={**catalog.licenses, "unused": renamed})
+    assert derived_digests(other, known) == first  # another license: the digest stays
+
+
+def test_derived_figures_read_only_what_their_digest_covers():
+    """derived_digests assumes derive_model reads the model, its license, site.yaml and the date
+    (and gets its relations as an argument); reading anything else would make it unsound."""
+    from site_builder.catalog import load_catalog
+    from site_builder.derive import derive_model
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    for model_id, model in catalog.models.items():
+        with recording() as reads:
+            derive_model(model, track(catalog), catalog.derived[model_id].relations)
+        assert ("value", ("licenses", model.license_id)) in reads  # tracking sees the reads
+        assert reads <= {("value", ("licenses", model.license_id)), ("value", ("site",)), ("value", ("today",))}, reads
