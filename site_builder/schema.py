@@ -42,8 +42,8 @@ _FIELD_SETS: dict[frozenset, set] = {}
 def share_field_sets(value: Any) -> None:
     """Make validated entities with the same fields share one `__pydantic_fields_set__`.
 
-    pydantic gives every instance a set of the fields it was given: at 10,000 models these
-    sets were 45% of the catalog's memory. Entities are frozen, so the set is never changed
+    pydantic gives every instance a set of the fields it was given: these sets were 45% of the
+    validated models' memory (18.7 of 41.7 MB at 1,000 models). Entities are frozen, so the set is never changed
     (and nothing here reads it but pydantic's exclude_unset, which the site does not use)."""
     stack = [value]
     while stack:

@@ -51,6 +51,21 @@ def test_facet_indexes_list_every_entity(real_site):
             assert f"/{kind}/{entity_id}/" in linked
 
 
+def test_benchmarks_index_counts_every_score_in_the_catalog(real_site):
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    expected = {bench_id: 0 for bench_id in catalog.benchmarks}
+    for model in catalog.models.values():
+        for score in model.benchmarks:
+            expected[score.benchmark] += 1
+    tree = parse((real_site / "benchmarks" / "index.html").read_text())
+    shown = {}
+    for row in tree.find("tbody").iter("tr"):
+        href = row.find("a").attrs["href"]
+        shown[href.rstrip("/").rsplit("/", 1)[-1]] = int(list(row.find_all("td"))[-1].text().strip())
+    assert shown == expected
+    assert any(expected.values())
+
+
 def test_leaderboards_never_rank_different_settings_together(real_site):
     catalog = load_catalog(REPO / "data", DATA_DATE)
     checked = 0
