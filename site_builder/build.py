@@ -99,11 +99,12 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     on_phase("validate")
     started = time.perf_counter()
     loading = session.loading(jobs) if session is not None else cache.Loading(jobs=jobs)
+    restored = time.perf_counter() - started  # the model store, read from the cache
     with cache.loading(loading):
         catalog = load_catalog(data_dir, today)
     report.catalog = catalog
     resolved = time.perf_counter()
-    validated = started + loading.seconds if loading.seconds else resolved
+    validated = started + restored + loading.seconds if loading.seconds else resolved
     files = f"{loading.parsed} files parsed, {loading.reused} from the cache" if session else f"{loading.parsed} files"
     report.phases.append(("validate", validated - started, f"{len(catalog.models)} models, "
                           f"{sum(map(len, _shared(catalog)))} shared entities; {files}"))

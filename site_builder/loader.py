@@ -70,6 +70,8 @@ class Document:
     text: str | None = field(default=None, repr=False, compare=False)
     """The file's text, composed again for marks; when None, `file` is read instead."""
     file: Path | None = field(default=None, repr=False, compare=False)
+    remembered: dict | None = field(default=None, repr=False, compare=False)
+    """Marks found by earlier builds, by (path, digest, document path, key); see `mark`."""
     _marks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
@@ -93,7 +95,20 @@ class Document:
         return self._marks["value"], self._marks["key"]
 
     def mark(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
-        """The line and column of a value (or of its key), falling back to the nearest ancestor."""
+        """The line and column of a value (or of its key), falling back to the nearest ancestor.
+
+        Finding marks composes the file again (~1.6 ms); a document restored from the build
+        cache looks in `remembered` first, since the same bytes give the same marks. (At 10,000
+        models the synthetic catalog's 606 stale-price warnings cost ~1 s of every build.)"""
+        if self.remembered is None:
+            return self._mark(tuple(path), key)
+        memo = (self.path, self.digest, tuple(path), key)
+        found = self.remembered.get(memo)
+        if found is None:
+            found = self.remembered[memo] = self._mark(memo[2], key)
+        return found
+
+    def _mark(self, path: Path_, key: bool) -> tuple[int, int]:
         marks = self.key_marks if key else self.value_marks
         probe = tuple(path)
         while probe:

@@ -2,8 +2,15 @@
 
 The catalog is large and every page reads part of it, so workers are forked after it is built
 and share it copy-on-write instead of receiving it through a pipe; only item indices go to
-them and only results come back. Where fork is unavailable, or the work is small, the same
-function runs in this process: the results are the same either way.
+them and only results come back. The parent works too: with `jobs` processes it forks
+jobs − 1 children. Every process that touches an inherited memory page makes the kernel copy
+it, so an idle parent beside two children kept three copies of what rendering touches
+(measured at 10,000 models: 1.49 GB peak against 1.07 GB with a working parent). Where fork is
+unavailable, or the work is small, the same function runs in this process alone: the results
+are the same either way.
+
+Not multiprocessing.Pool: it has no mode in which the caller takes chunks itself, and its
+feeder thread hands out every chunk up front, so processes could not share them as they free up.
 """
 
 from __future__ import annotations
@@ -11,12 +18,13 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import queue
 from typing import Any, Callable, Iterator, Sequence
 
 Work = Callable[[Any, Sequence[int]], list]
 """work(state, indices) → one result per index; `state` is whatever the caller passed."""
 
-_inherited: tuple[Work, Any] | None = None
+_inherited: tuple[Work, Any, Sequence[Sequence[int]], Any] | None = None
 _is_worker = False
 
 
@@ -43,35 +51,98 @@ def chunked(count: int, size: int) -> list[range]:
     return [range(start, min(start + size, count)) for start in range(0, count, size)]
 
 
+class WorkerFailed(RuntimeError):
+    """A forked process raised, or died, while working on its chunks."""
+
+
 def run(work: Work, state: Any, chunks: Sequence[Sequence[int]], jobs: int) -> Iterator[list]:
-    """Yield work's result list for each chunk of indices, in no particular order: in `jobs`
-    forked processes when jobs > 1 (and fork is available), else in this one."""
+    """Yield work's result list for each chunk of indices, in no particular order: this process
+    and jobs − 1 forked ones take chunks in turn as they finish (when jobs > 1 and fork is
+    available), else this one takes them all. Results computed here are not pickled."""
     if jobs <= 1 or len(chunks) <= 1 or not can_fork():
         for indices in chunks:
             yield work(state, indices)
         return
     global _inherited
-    _inherited = (work, state)
+    context = multiprocessing.get_context("fork")
+    claimed = context.Value("q", 0)  # the next chunk to take, shared by every process
+    results = context.Queue()  # a child's put does not wait for this process to read
+    _inherited = (work, state, chunks, claimed)
     gc.freeze()  # the collector would otherwise touch (and so copy) every inherited object
+    children: list = []
+    running = 0
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(chunks)), initializer=_become_worker) as pool:
-            yield from pool.imap_unordered(_run_inherited, chunks)
+        for _ in range(min(jobs, len(chunks)) - 1):
+            child = context.Process(target=_work_in_child, args=(results,), daemon=True)
+            child.start()
+            children.append(child)
+        running = len(children)
+        while (index := _claim(claimed, len(chunks))) is not None:
+            yield work(state, chunks[index])
+            while running:  # what the children finished meanwhile, without waiting
+                try:
+                    message = results.get_nowait()
+                except queue.Empty:
+                    break
+                running, found = _received(message, running)
+                if found is not None:
+                    yield found
+        while running:
+            try:
+                message = results.get(timeout=1.0)
+            except queue.Empty:
+                if any(child.exitcode not in (None, 0) for child in children):
+                    raise WorkerFailed("a worker process died (out of memory?)") from None
+                continue
+            running, found = _received(message, running)
+            if found is not None:
+                yield found
     finally:
+        for child in children:
+            if child.is_alive() and running:
+                child.terminate()
+            child.join()
+        results.close()
         gc.unfreeze()
         _inherited = None
+
+
+def _claim(claimed: Any, count: int) -> int | None:
+    with claimed.get_lock():
+        index = claimed.value
+        if index >= count:
+            return None
+        claimed.value = index + 1
+    return index
+
+
+def _received(message: tuple[str, Any], running: int) -> tuple[int, list | None]:
+    kind, payload = message
+    if kind == "done":
+        return running - 1, None
+    if kind == "failed":
+        raise WorkerFailed(f"a worker process failed:\n{payload}")
+    return running, payload
+
+
+def _work_in_child(results: Any) -> None:
+    global _is_worker
+    _is_worker = True
+    assert _inherited is not None, "forked by parallel.run"
+    work, state, chunks, claimed = _inherited
+    try:
+        while (index := _claim(claimed, len(chunks))) is not None:
+            results.put(("chunk", work(state, chunks[index])))
+    except BaseException:
+        import traceback
+
+        results.put(("failed", traceback.format_exc()))
+    else:
+        results.put(("done", None))
+    results.close()
+    results.join_thread()
 
 
 def in_worker() -> bool:
     """True in a process forked by `run` (results then travel back pickled)."""
     return _is_worker
-
-
-def _become_worker() -> None:
-    global _is_worker
-    _is_worker = True
-
-
-def _run_inherited(indices: Sequence[int]) -> list:
-    assert _inherited is not None, "run in a process forked by parallel.run"
-    work, state = _inherited
-    return work(state, indices)

@@ -19,7 +19,7 @@ from . import parallel
 from .cache import current_loading, digest_bytes, pickle_entity
 from .errors import CatalogError, suggestion
 from .loader import Document, LoadError, display_path, load_bytes, load_file
-from .schema import SHARED_FILES, SLUG_PATTERN, ModelFile, SiteSettings, Slug, Strict, share_field_sets
+from .schema import SHARED_FILES, SLUG_PATTERN, ModelFile, SiteSettings, Slug, Strict, share_repeats
 
 import pickle
 import re
@@ -154,12 +154,12 @@ def validate_model_files(pending: list[tuple[str, Path, str]]) -> list[tuple[Doc
             if blob is not None:  # from a worker
                 result = _restored(path, shown, digest, *pickle.loads(blob))
             if result[1] is not None:  # one fields set per shape, not per entity (a cached one
-                share_field_sets(result[1])  # keeps its own: sharing 10,000 costs a second)
+                share_repeats(result[1])  # keeps its own: sharing 10,000 costs a second)
             if options is not None:
                 options.parsed += 1
                 document, model, found = result
                 if options.store is not None:
-                    options.store.put(shown, digest, blob or pickle_entity(model, found, document is not None))
+                    options.store.put(shown, digest, (model, found, document is not None))
                 if model is not None:
                     options.known[id(model)] = digest
             results[index] = result
@@ -168,7 +168,9 @@ def validate_model_files(pending: list[tuple[str, Path, str]]) -> list[tuple[Doc
 
 def _restored(path: Path, shown: str, digest: str, model: Any, problems: list, loaded: bool) -> tuple:
     """A result without its document's values: marks are read again from the file if needed."""
-    return (Document(shown, None, digest, file=path) if loaded else None), model, problems
+    options = current_loading()
+    remembered = options.marks if options is not None else None
+    return (Document(shown, None, digest, file=path, remembered=remembered) if loaded else None), model, problems
 
 
 def _validate_model_chunk(state: tuple, positions: Iterable[int]) -> list[tuple]:
@@ -191,8 +193,8 @@ def _validate_model_chunk(state: tuple, positions: Iterable[int]) -> list[tuple]
         digest = digest_bytes(raw)
         if parallel.in_worker():
             done.append((index, digest, None, pickle_entity(model, problems, document is not None)))
-        else:
-            done.append((index, digest, (document, model, problems), None))
+        else:  # without its values, as a worker's: they would stay in memory until the build ends
+            done.append((index, digest, _restored(path, shown, digest, model, problems, document is not None), None))
     return done
 
 

@@ -359,3 +359,60 @@ def test_derived_figures_read_only_what_their_digest_covers():
             derive_model(model, track(catalog), catalog.derived[model_id].relations)
         assert ("value", ("licenses", model.license_id)) in reads  # tracking sees the reads
         assert reads <= {("value", ("licenses", model.license_id)), ("value", ("site",)), ("value", ("today",))}, reads
+
+
+def test_an_edit_writes_only_the_delta_of_the_model_store(workspace):
+    """The store is pickled whole (so repeated strings stay shared) only when much changed."""
+    data, templates, root, incremental, same_as_clean = workspace
+    incremental()
+    slot = next((root / "cache").glob("*/models.pickle")).parent
+    whole = (slot / "models.pickle").read_bytes()
+    edit(data / "models/phi-4.yaml", "name: Phi-4", "name: Phi-4 (edited)")
+    incremental()
+    assert (slot / "models.pickle").read_bytes() == whole
+    delta = cache.Slot(root / "cache", data, root / "site", cache.code_fingerprint())
+    assert delta.dir == slot
+    assert [Path(key[0]).name for key in delta.read("models-delta.pickle")["entries"]] == ["phi-4.yaml"]
+    report = same_as_clean()  # restored from the whole store and its delta
+    assert "0 files parsed, 33 from the cache" in phase(report, "validate")
+
+
+def test_the_model_store_is_written_whole_when_a_fifth_changed():
+    store = cache.ModelStore({(f"m{i}", "d"): (None, [], True) for i in range(10)})
+    for i in range(10):
+        store.get(f"m{i}", "d")
+    assert store.records() == (None, None)  # nothing new: nothing written
+    store.put("m0", "new", (None, [], True))
+    assert store.records() == (None, {"entries": {("m0", "new"): (None, [], True)}})
+    store.put("m1", "new", (None, [], True))
+    store.put("m2", "new", (None, [], True))
+    whole, delta = store.records()
+    assert len(whole["entries"]) == 13 and delta == {"entries": {}}
+
+
+def test_restored_entities_share_their_repeated_strings(workspace):
+    data, templates, root, incremental, same_as_clean = workspace
+    incremental()
+    edit(data / "site.yaml", "title: ", "title: Edited ")
+    report = incremental()
+    assert "0 files parsed, 33 from the cache" in phase(report, "validate")
+    catalog = report.catalog
+    ids = [source.id for model in catalog.models.values() for source in model.sources if source.id == "hf-config"]
+    assert len(ids) > 1 and all(each is ids[0] for each in ids)
+
+
+def test_warnings_in_unchanged_files_are_located_without_composing_them_again(workspace, monkeypatch):
+    from site_builder.loader import Document
+
+    data, templates, root, incremental, same_as_clean = workspace
+    first = incremental().warnings
+    assert first, "the catalog has stale prices at DATA_DATE"
+    edit(data / "site.yaml", "title: ", "title: Edited ")
+
+    def composed(self):
+        raise AssertionError(f"{self.path} composed again")
+
+    monkeypatch.setattr(Document, "_located", composed)
+    again = incremental().warnings
+    assert [(w.file, w.line, w.column, w.message) for w in again] == [(w.file, w.line, w.column, w.message)
+                                                                        for w in first]

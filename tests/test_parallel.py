@@ -1,0 +1,43 @@
+"""parallel.run: the parent takes chunks too, every chunk is done once, a failure is raised."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from site_builder import parallel
+
+pytestmark = pytest.mark.skipif(not parallel.can_fork(), reason="needs fork")
+
+
+def _who(state: int, indices) -> list[tuple[int, int]]:
+    time.sleep(0.01)  # long enough that no one process takes every chunk
+    return [(os.getpid(), index * state) for index in indices]
+
+
+def test_the_parent_works_beside_its_children_and_every_chunk_is_done_once():
+    chunks = parallel.chunked(200, 4)
+    results = [item for chunk in parallel.run(_who, 3, chunks, jobs=2) for item in chunk]
+    assert sorted(value for _, value in results) == [index * 3 for index in range(200)]
+    pids = {pid for pid, _ in results}
+    assert os.getpid() in pids and len(pids) == 2  # one child, and this process
+
+
+def test_one_job_runs_here_alone():
+    results = [item for chunk in parallel.run(_who, 1, parallel.chunked(10, 2), jobs=1) for item in chunk]
+    assert {pid for pid, _ in results} == {os.getpid()}
+
+
+def _fails_in_children(parent: int, indices) -> list:
+    if os.getpid() != parent:
+        raise ValueError("broken in a worker")
+    time.sleep(0.01)
+    return list(indices)
+
+
+def test_a_failure_in_a_child_is_raised_with_its_traceback():
+    with pytest.raises(parallel.WorkerFailed, match="ValueError: broken in a worker"):
+        for _ in parallel.run(_fails_in_children, os.getpid(), parallel.chunked(100, 2), jobs=2):
+            pass
