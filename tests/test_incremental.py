@@ -416,3 +416,16 @@ def test_warnings_in_unchanged_files_are_located_without_composing_them_again(wo
     again = incremental().warnings
     assert [(w.file, w.line, w.column, w.message) for w in again] == [(w.file, w.line, w.column, w.message)
                                                                         for w in first]
+
+
+def test_entities_come_back_from_the_cache_equal_and_whole():
+    import pickle
+
+    from site_builder.catalog import load_catalog
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    for model in catalog.models.values():
+        restored, problems, loaded = pickle.loads(cache.pickle_entity(model, [], True))
+        assert restored == model and type(restored) is type(model)
+        assert restored.model_dump(mode="json") == model.model_dump(mode="json")
+        assert restored.model_fields_set == model.model_fields_set
