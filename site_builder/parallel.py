@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import queue
 from typing import Any, Callable, Iterator, Sequence
 
@@ -77,8 +78,10 @@ def run(work: Work, state: Any, chunks: Sequence[Sequence[int]], jobs: int) -> I
             child.start()
             children.append(child)
         running = len(children)
+        done = 0
         while (index := _claim(claimed, len(chunks))) is not None:
             yield work(state, chunks[index])
+            done += 1
             while running:  # what the children finished meanwhile, without waiting
                 try:
                     message = results.get_nowait()
@@ -86,6 +89,7 @@ def run(work: Work, state: Any, chunks: Sequence[Sequence[int]], jobs: int) -> I
                     break
                 running, found = _received(message, running)
                 if found is not None:
+                    done += 1
                     yield found
         while running:
             try:
@@ -96,7 +100,10 @@ def run(work: Work, state: Any, chunks: Sequence[Sequence[int]], jobs: int) -> I
                 continue
             running, found = _received(message, running)
             if found is not None:
+                done += 1
                 yield found
+        if done != len(chunks):
+            raise WorkerFailed(f"{len(chunks) - done} of {len(chunks)} chunks came back from no process")
     finally:
         for child in children:
             if child.is_alive() and running:
@@ -122,7 +129,7 @@ def _received(message: tuple[str, Any], running: int) -> tuple[int, list | None]
         return running - 1, None
     if kind == "failed":
         raise WorkerFailed(f"a worker process failed:\n{payload}")
-    return running, payload
+    return running, pickle.loads(payload)
 
 
 def _work_in_child(results: Any) -> None:
@@ -132,7 +139,8 @@ def _work_in_child(results: Any) -> None:
     work, state, chunks, claimed = _inherited
     try:
         while (index := _claim(claimed, len(chunks))) is not None:
-            results.put(("chunk", work(state, chunks[index])))
+            # pickled here, not in the queue's feeder thread, which would drop what it cannot pickle
+            results.put(("chunk", pickle.dumps(work(state, chunks[index]), pickle.HIGHEST_PROTOCOL)))
     except BaseException:
         import traceback
 

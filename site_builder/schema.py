@@ -37,10 +37,9 @@ class Strict(BaseModel):
 
 
 _FIELD_SETS: dict[frozenset, set] = {}
-_STRINGS: dict[str, str] = {}
 
 
-def share_repeats(value: Any) -> None:
+def share_repeats(value: Any, strings: dict[str, str]) -> None:
     """Make the parts of validated entities that repeat across them one object each: equal
     strings, and the sets of fields pydantic keeps per instance.
 
@@ -49,8 +48,9 @@ def share_repeats(value: Any) -> None:
     is never changed (and nothing here reads it but pydantic's exclude_unset, which the site does
     not use). Strings repeat as much: source ids, settings, notes such as "source undated; dated
     at the model's release" (113 times in data/models/). Each file is parsed on its own, so
-    every repeat was its own object; pickled entities coming back from workers too."""
-    strings = _STRINGS
+    every repeat was its own object; pickled entities coming back from workers too.
+    `strings` maps each string met so far to its one object: the caller keeps it for one build
+    (a preview server builds again and again, and old strings should not outlive their build)."""
     stack = [value]
     while stack:
         item = stack.pop()

@@ -147,14 +147,15 @@ def validate_model_files(pending: list[tuple[str, Path, str]]) -> list[tuple[Doc
             options.known[id(cached[0])] = digest
 
     jobs = options.jobs if options else 1
+    strings: dict[str, str] = {}
     processes = parallel.processes(len(missing), jobs, min_items=200)
     for chunk in parallel.run(_validate_model_chunk, (pending, missing), parallel.chunked(len(missing), 16), processes):
         for index, digest, result, blob in chunk:
             _, path, shown = pending[index]
             if blob is not None:  # from a worker
                 result = _restored(path, shown, digest, *pickle.loads(blob))
-            if result[1] is not None:  # one fields set per shape, not per entity (a cached one
-                share_repeats(result[1])  # keeps its own: sharing 10,000 costs a second)
+            if result[1] is not None:  # cached entities come back shared: the store is pickled whole
+                share_repeats(result[1], strings)
             if options is not None:
                 options.parsed += 1
                 document, model, found = result

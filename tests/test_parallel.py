@@ -41,3 +41,14 @@ def test_a_failure_in_a_child_is_raised_with_its_traceback():
     with pytest.raises(parallel.WorkerFailed, match="ValueError: broken in a worker"):
         for _ in parallel.run(_fails_in_children, os.getpid(), parallel.chunked(100, 2), jobs=2):
             pass
+
+
+def _unpicklable_in_children(parent: int, indices) -> list:
+    time.sleep(0.01)
+    return [(lambda: index) if os.getpid() != parent else index for index in indices]
+
+
+def test_a_result_a_child_cannot_send_is_a_failure_not_a_gap():
+    with pytest.raises(parallel.WorkerFailed, match="pickle"):
+        for _ in parallel.run(_unpicklable_in_children, os.getpid(), parallel.chunked(100, 2), jobs=2):
+            pass
