@@ -79,29 +79,18 @@ def run(work: Work, state: Any, chunks: Sequence[Sequence[int]], jobs: int) -> I
             children.append(child)
         running = len(children)
         done = 0
-        while (index := _claim(claimed, len(chunks))) is not None:
-            yield work(state, chunks[index])
-            done += 1
-            while running:  # what the children finished meanwhile, without waiting
-                try:
-                    message = results.get_nowait()
-                except queue.Empty:
-                    break
+        index = _claim(claimed, len(chunks))
+        while index is not None or running:
+            if index is not None:
+                yield work(state, chunks[index])
+                done += 1
+                index = _claim(claimed, len(chunks))
+            # what the children finished meanwhile; once this process has nothing left, wait for them
+            for message in _messages(results, children, wait=index is None and running > 0):
                 running, found = _received(message, running)
                 if found is not None:
                     done += 1
                     yield found
-        while running:
-            try:
-                message = results.get(timeout=1.0)
-            except queue.Empty:
-                if any(child.exitcode not in (None, 0) for child in children):
-                    raise WorkerFailed("a worker process died (out of memory?)") from None
-                continue
-            running, found = _received(message, running)
-            if found is not None:
-                done += 1
-                yield found
         if done != len(chunks):
             raise WorkerFailed(f"{len(chunks) - done} of {len(chunks)} chunks came back from no process")
     finally:
@@ -121,6 +110,19 @@ def _claim(claimed: Any, count: int) -> int | None:
             return None
         claimed.value = index + 1
     return index
+
+
+def _messages(results: Any, children: list, wait: bool) -> Iterator[tuple[str, Any]]:
+    """The messages already in `results`; with `wait`, at least one (a dead child is an error)."""
+    while True:
+        try:
+            yield results.get(timeout=1.0) if wait else results.get_nowait()
+            wait = False
+        except queue.Empty:
+            if not wait:
+                return
+            if any(child.exitcode not in (None, 0) for child in children):
+                raise WorkerFailed("a worker process died (out of memory?)") from None
 
 
 def _received(message: tuple[str, Any], running: int) -> tuple[int, list | None]:

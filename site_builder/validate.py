@@ -16,12 +16,11 @@ from typing import Any, Iterable
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import parallel
-from .cache import current_loading, digest_bytes, pickle_entity
+from .cache import current_loading, digest_bytes, register_entity_pickling
 from .errors import CatalogError, suggestion
 from .loader import Document, LoadError, display_path, load_bytes, load_file
 from .schema import SHARED_FILES, SLUG_PATTERN, ModelFile, SiteSettings, Slug, Strict, share_repeats
 
-import pickle
 import re
 import time
 
@@ -149,34 +148,33 @@ def validate_model_files(pending: list[tuple[str, Path, str]]) -> list[tuple[Doc
     jobs = options.jobs if options else 1
     strings: dict[str, str] = {}
     processes = parallel.processes(len(missing), jobs, min_items=200)
+    register_entity_pickling()  # before workers fork: their results come back pickled
     for chunk in parallel.run(_validate_model_chunk, (pending, missing), parallel.chunked(len(missing), 16), processes):
-        for index, digest, result, blob in chunk:
+        for index, digest, model, found, loaded in chunk:
             _, path, shown = pending[index]
-            if blob is not None:  # from a worker
-                result = _restored(path, shown, digest, *pickle.loads(blob))
-            if result[1] is not None:  # cached entities come back shared: the store is pickled whole
-                share_repeats(result[1], strings)
+            if model is not None:  # cached entities come back shared: the store is pickled whole
+                share_repeats(model, strings)
             if options is not None:
                 options.parsed += 1
-                document, model, found = result
                 if options.store is not None:
-                    options.store.put(shown, digest, (model, found, document is not None))
+                    options.store.put(shown, digest, (model, found, loaded))
                 if model is not None:
                     options.known[id(model)] = digest
-            results[index] = result
+            results[index] = _restored(path, shown, digest, model, found, loaded)
     return results
 
 
 def _restored(path: Path, shown: str, digest: str, model: Any, problems: list, loaded: bool) -> tuple:
-    """A result without its document's values: marks are read again from the file if needed."""
+    """A result without its document's values (they would stay in memory until the build
+    ends): marks are read again from the file if a problem needs them."""
     options = current_loading()
     remembered = options.marks if options is not None else None
     return (Document(shown, None, digest, file=path, remembered=remembered) if loaded else None), model, problems
 
 
 def _validate_model_chunk(state: tuple, positions: Iterable[int]) -> list[tuple]:
-    """Load and validate some of the missing model files, in a worker or in this process.
-    A worker sends (entity, problems, loaded) pickled; this process keeps the document too."""
+    """(index, digest, entity, problems, whether it loaded) of some of the missing model
+    files, in a worker or in this process."""
     pending, missing = state
     adapter = TypeAdapter(ModelFile)
     done = []
@@ -191,11 +189,7 @@ def _validate_model_chunk(state: tuple, positions: Iterable[int]) -> list[tuple]
             document, model, problems = None, None, [exc.error]
         else:
             model = _validate(document, adapter, ModelFile, problems)
-        digest = digest_bytes(raw)
-        if parallel.in_worker():
-            done.append((index, digest, None, pickle_entity(model, problems, document is not None)))
-        else:  # without its values, as a worker's: they would stay in memory until the build ends
-            done.append((index, digest, _restored(path, shown, digest, model, problems, document is not None), None))
+        done.append((index, digest_bytes(raw), model, problems, document is not None))
     return done
 
 
