@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -97,6 +98,28 @@ def build(data_dir: Path, out_dir: Path, fmt: str, no_search: bool, jobs: int | 
         click.echo(line)
     _report(list(report.warnings), fmt, wrote_nothing=False)
     click.echo(f"built {report.page_count} pages into {out_dir}/")
+    _leave_without_teardown()
+
+
+_console = False
+"""True in the `site-builder` process itself (run()), False when main is called from Python."""
+
+
+def run() -> None:
+    """The console entry point."""
+    global _console
+    _console = True
+    main()
+
+
+def _leave_without_teardown() -> None:
+    """End the process now that everything is written and printed. At exit Python would free
+    the catalog object by object: 1.2 s of a 9 s rebuild at 10,000 models, for memory the
+    system reclaims at once anyway. Only in the console process: a caller keeps running."""
+    if _console:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 @main.command()
