@@ -93,7 +93,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     from .catalog import load_catalog
     from .pages import plan
     from .render import render_pages
-    from .reuse import Fingerprints, RecordTable, derived_digests, reusable_pages
+    from .reuse import Fingerprints, RecordTable, changed_reads, derived_digests, reusable_pages
     from .write import Staging
 
     on_phase("validate")
@@ -118,13 +118,15 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
 
     fingerprints = previous = None
     reused: dict = {}
+    changed: set[int] = set()
     if session is not None:
         on_phase("compare")
         started = time.perf_counter()
         known = {**loading.known, **derived_digests(catalog, loading.known)}
         fingerprints = Fingerprints(catalog, pages, templates_dir, known)
         previous = session.previous_pages()
-        reused = reusable_pages(pages, fingerprints, previous, session.unchanged_output)
+        changed = changed_reads(previous["reads"], fingerprints) if previous else set()
+        reused = reusable_pages(pages, fingerprints, previous, session.unchanged_output, changed)
         report.phases.append(("compare", time.perf_counter() - started,
                               f"{len(reused)} pages read nothing that changed"))
 
@@ -133,9 +135,9 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     # A few pages changed and no search index wants the whole new site: patch the old one.
     staging = Staging(out_dir, patch=finish is None and len(reused) >= len(pages) // 2 > 0)
     try:
-        records = RecordTable()
+        records = RecordTable(previous["reads"] if previous else None, fingerprints, changed)
         for index, record in reused.items():
-            records.keep(pages[index].output_path, record, previous["reads"])  # type: ignore[index]
+            records.keep(pages[index].output_path, record)
             staging.keep(pages[index].output_path)
         kept = time.perf_counter() - started
         todo = [i for i in range(len(pages)) if i not in reused]

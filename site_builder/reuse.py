@@ -10,6 +10,7 @@ or fingerprinted is rendered on every build.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,12 +55,28 @@ def derived_digests(catalog: Any, known: dict[int, str]) -> dict[int, str]:
     return digests
 
 
+def _with_parts(catalog: Any, known: dict[int, bytes]) -> dict[int, bytes]:
+    """known, plus each offer and score of a model whose file digest is known: the facets hold
+    these objects (provider rows, leaderboards), and walking them to fingerprint the facets cost
+    an incremental build 0.6 s at 10,000 models. Like the model, each is a pure function of
+    the file's bytes and its place in the file."""
+    for model in catalog.models.values():
+        digest = known.get(id(model))
+        if digest is None:
+            continue
+        for index, offer in enumerate(model.offers):
+            known[id(offer)] = b"%s/offers/%d" % (digest, index)
+        for index, score in enumerate(model.benchmarks):
+            known[id(score)] = b"%s/benchmarks/%d" % (digest, index)
+    return known
+
+
 class Fingerprints:
     """Fingerprints of pages and of recorded reads, in this build (memoized)."""
 
     def __init__(self, catalog: Any, pages: Sequence[Any], templates_dir: Path, known: dict[int, str]):
         self.catalog = catalog
-        self.encoder = Fingerprinter({key: bytes.fromhex(value) for key, value in known.items()})
+        self.encoder = Fingerprinter(_with_parts(catalog, {key: bytes.fromhex(value) for key, value in known.items()}))
         self.loader = jinja2.FileSystemLoader(str(templates_dir))
         self.environment = jinja2.Environment(loader=self.loader)
         self.memo: dict[Dep, bytes | None] = {}
@@ -111,38 +128,49 @@ class Fingerprints:
 
 
 def reusable_pages(pages: Sequence[Any], fingerprints: Fingerprints, previous: dict | None,
-                   unchanged_file: Any) -> dict[int, PageRecord]:
+                   unchanged_file: Any, changed: set[int] | None = None) -> dict[int, PageRecord]:
     """Plan index → the previous record of each page that need not be rendered again.
 
-    `unchanged_file(rel)` tells whether the page's file is still as the previous build wrote it."""
+    `unchanged_file(rel)` tells whether the page's file is still as the previous build wrote it;
+    `changed` is changed_reads(previous["reads"], fingerprints), when the caller has it."""
     if not previous:
         return {}
-    table: list[tuple[Dep, bytes]] = previous["reads"]
     records: dict[str, PageRecord] = previous["pages"]
-    still: dict[int, bool] = {}
-
-    def same(index: int) -> bool:
-        if index not in still:
-            dep, fingerprint = table[index]
-            still[index] = fingerprints.of(dep) == fingerprint
-        return still[index]
-
+    if changed is None:
+        changed = changed_reads(previous["reads"], fingerprints)
+    identities = fingerprints.identities
     reused = {}
     for position, page in enumerate(pages):
         record = records.get(page.output_path)
-        if record is None or record.reads is None or record.identity != fingerprints.identities[position]:
-            continue
-        if all(same(i) for i in record.reads) and unchanged_file(page.output_path):
+        if (record is not None and record.reads is not None and record.identity == identities[position]
+                and changed.isdisjoint(record.reads) and unchanged_file(page.output_path)):
             reused[position] = record
     return reused
 
 
-class RecordTable:
-    """The new build's records, with every distinct read stored once."""
+def changed_reads(table: list[tuple[Dep, bytes]], fingerprints: Fingerprints) -> set[int]:
+    """Positions in the previous build's table of the reads whose fingerprint is not the same now.
+    Every read is looked at once (a page's reads are then checked with one set operation; the
+    index alone has 20,000 of them)."""
+    of = fingerprints.of
+    return {index for index, (dep, fingerprint) in enumerate(table) if of(dep) != fingerprint}
 
-    def __init__(self) -> None:
-        self.reads: list[tuple[Dep, bytes]] = []
-        self.index: dict[Dep, int] = {}
+
+class RecordTable:
+    """The new build's records, with every distinct read stored once.
+
+    It starts from the previous build's table, so that a reused page keeps its read positions as
+    they are (re-indexing 850,000 reads cost 0.35 s of each incremental build at 10,000 models);
+    the reads that changed get their new fingerprints, and reads no page refers to any more are
+    dropped when they pass a fifth of the table (`as_record`)."""
+
+    def __init__(self, previous: list[tuple[Dep, bytes]] | None = None, fingerprints: Fingerprints | None = None,
+                 changed: Iterable[int] = ()) -> None:
+        self.reads: list[tuple[Dep, bytes | None]] = list(previous or ())
+        for at in changed:  # only reads of pages rendered again can point here: refresh them
+            dep = self.reads[at][0]
+            self.reads[at] = (dep, fingerprints.of(dep) if fingerprints is not None else None)
+        self.index: dict[Dep, int] = {dep: at for at, (dep, _) in enumerate(self.reads)}
         self.pages: dict[str, PageRecord] = {}
 
     def add(self, rel: str, identity: bytes | None, reads: Iterable[tuple[Dep, bytes]] | None, digest: str,
@@ -156,13 +184,24 @@ class RecordTable:
             if at is None:
                 at = self.index[dep] = len(self.reads)
                 self.reads.append((dep, fingerprint))
+            elif self.reads[at][1] != fingerprint:  # the previous build's, and since changed
+                self.reads[at] = (dep, fingerprint)
             indices.append(at)
         self.pages[rel] = PageRecord(identity, tuple(sorted(indices)), digest, seconds)
 
-    def keep(self, rel: str, record: PageRecord, previous_table: list[tuple[Dep, bytes]]) -> None:
-        """A reused page keeps its reads (their fingerprints were just found unchanged)."""
-        self.add(rel, record.identity, (previous_table[i] for i in record.reads or ()), record.digest,
-                 record.seconds)
+    def keep(self, rel: str, record: PageRecord) -> None:
+        """A reused page keeps its reads: the table started from the one they index."""
+        self.pages[rel] = record
 
     def as_record(self) -> dict:
-        return {"reads": self.reads, "pages": self.pages}
+        used = set()
+        for record in self.pages.values():
+            used.update(record.reads or ())
+        if len(used) * 5 >= len(self.reads) * 4:
+            return {"reads": self.reads, "pages": self.pages}
+        order = sorted(used)
+        moved = {old: new for new, old in enumerate(order)}
+        pages = {rel: record if record.reads is None else
+                 dataclasses.replace(record, reads=tuple(moved[i] for i in record.reads))
+                 for rel, record in self.pages.items()}
+        return {"reads": [self.reads[i] for i in order], "pages": pages}

@@ -77,6 +77,14 @@ def test_incremental_output_equals_a_clean_build_after_every_edit(workspace):
     assert 0 < rendered(one_model) < total / 4, phase(one_model, "render")
     assert "1 files parsed, 32 from the cache" in phase(one_model, "validate")
 
+    # An offer's price and a score: provider pages and leaderboards fingerprint these objects by
+    # their model file's digest and place (reuse._with_parts), not by walking them.
+    edit(data / "models/llama-3.1-405b-instruct.yaml", "input_price: 3.50", "input_price: 3.25")
+    edit(data / "models/qwen2.5-72b-instruct.yaml", "score: 49.0,", "score: 49.5,")
+    priced = same_as_clean()
+    assert 0 < rendered(priced) < total / 2
+    assert b"49.5" in (root / "site/benchmarks/gpqa/index.html").read_bytes()
+
     edit(data / "licenses.yaml", "name: Apache License 2.0", "name: Apache License, Version 2.0")
     same_as_clean()
 
@@ -445,3 +453,38 @@ def test_the_console_build_ends_without_tearing_down_and_loses_no_output(catalog
     assert "teardown skipped: not reached" not in result.stdout
     assert (tmp_path / "_site" / "index.html").is_file()
     assert any(line.startswith("save ") for line in lines)
+
+
+def test_the_record_table_keeps_positions_refreshes_changed_reads_and_drops_unused_ones():
+    from site_builder.reuse import PageRecord, RecordTable
+
+    class Now:  # the fingerprints of this build
+        def of(self, dep):
+            return {"b": b"B2"}.get(dep[1], b"same")
+
+    previous = [(("value", "a"), b"same"), (("value", "b"), b"B1"), (("value", "c"), b"same")]
+    kept = PageRecord(b"id", (0,), "digest")
+    table = RecordTable(previous, Now(), changed={1})
+    table.keep("kept.html", kept)
+    assert table.reads[1] == (("value", "b"), b"B2")  # refreshed before any page reads it
+    table.add("new.html", b"id2", [(("value", "b"), b"B2"), (("value", "d"), b"D")], "digest2")
+    assert table.pages["kept.html"] is kept  # positions unchanged: nothing to re-index
+    assert table.pages["new.html"].reads == (1, 3)
+    record = table.as_record()  # "c" is read by no page, and is a fifth of the table: dropped
+    assert [dep for dep, _ in record["reads"]] == [("value", "a"), ("value", "b"), ("value", "d")]
+    assert record["pages"]["kept.html"].reads == (0,)
+    assert record["pages"]["new.html"].reads == (1, 2)
+    assert record["reads"][2] == (("value", "d"), b"D")
+
+
+def test_offers_and_scores_are_fingerprinted_by_their_model_file():
+    from site_builder.catalog import load_catalog
+    from site_builder.reuse import _with_parts
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    model = next(m for m in catalog.models.values() if m.offers and m.benchmarks)
+    other = next(m for m in catalog.models.values() if m is not model)
+    known = _with_parts(catalog, {id(model): b"digest"})
+    assert known[id(model.offers[1])] == b"digest/offers/1"
+    assert known[id(model.benchmarks[0])] == b"digest/benchmarks/0"
+    assert all(id(offer) not in known for offer in other.offers)  # no file digest: walked
