@@ -8,7 +8,9 @@ One slot per (data folder, output folder) under `.cache/site-builder/<digest>/`:
 - `pages.pickle`   per page: its identity, the values it read with their fingerprints, and
                    the digest of its output;
 - `models.pickle`  every model file's validated entity and problems, by file digest, and
-  `models-delta.pickle` those validated since models.pickle was written (ModelStore).
+  `models-delta.pickle` those validated since models.pickle was written (ModelStore);
+- `checks.pickle`  each model file's cross-file problems, by file digest and a digest of what
+                   those checks read in other files (catalog.cross_file_problems).
 
 Every record carries the package fingerprint, so a change of code, of Python or of a library
 throws the cache away. A cache that cannot be read is treated as empty: it can only make a
@@ -185,6 +187,7 @@ class Session:
         self.models: ModelStore | None = None
         self._store_base: str | None = None
         self.marks: dict = {}
+        self._loading: Loading | None = None
         before = {path: stamp.digest for path, stamp in self.previous.get("stamps", {}).items()}
         self.changed_inputs = sum(before.get(path) != stamp.digest for path, stamp in self.stamps.items())
         self.changed_inputs += len(before.keys() - self.stamps.keys())
@@ -211,8 +214,9 @@ class Session:
         self.models = ModelStore(stored.get("entries"), delta.get("entries"))
         self._store_base = stored.get("base")
         self.marks = dict(self.previous.get("marks", {}))
-        return Loading(store=self.models, digests={path: stamp.digest for path, stamp in self.stamps.items()},
-                       jobs=jobs, marks=self.marks)
+        self._loading = Loading(store=self.models, digests={path: stamp.digest for path, stamp in self.stamps.items()},
+                                jobs=jobs, marks=self.marks, checks=self.slot.read("checks.pickle"))
+        return self._loading
 
     def previous_pages(self) -> dict | None:
         pages = self.slot.read("pages.pickle")
@@ -241,6 +245,8 @@ class Session:
                 self.slot.write("models.pickle", {**whole, "base": base})
             if delta is not None:
                 self.slot.write("models-delta.pickle", {**delta, "base": base})
+        if self._loading is not None and self._loading.checks is not None:
+            self.slot.write("checks.pickle", self._loading.checks)
         digests = {stamp.digest for stamp in self.stamps.values()}
         marks = {memo: mark for memo, mark in self.marks.items() if memo[1] in digests}
         self.slot.write("inputs.pickle", {"key": self.key, "stamps": self.stamps, "build": build, "marks": marks,
@@ -359,6 +365,10 @@ class Loading:
     marks: dict | None = None
     """Line and column of values in model files, as loader.Document.remembered; kept by the
     cache when given (a dict), so that warnings are located without composing files again."""
+    checks: dict | None = None
+    """Each model file's cross-file problems, as catalog.cross_file_problems left them:
+    {"context": digest of what they read elsewhere, "models": {shown path: (file digest,
+    problems)}}. The last build's on the way in; this build's once the catalog is loaded."""
 
 
 _loading: ContextVar[Loading | None] = ContextVar("loading", default=None)

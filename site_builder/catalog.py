@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .cache import current_loading
 from .errors import CatalogError, CatalogInvalid, suggestion
 from .schema import (
     plain,
@@ -104,6 +106,9 @@ def _collect(value: Any, path: tuple, found: list) -> None:
 
 
 def cross_file_problems(v: Validated, today: datetime.date) -> list[CatalogError]:
+    """Problems that need more than one file: references, dates after the build date, citations,
+    stale prices. A model's own checks are taken from the last build's when its file and
+    everything they read elsewhere (`checks_context`) are unchanged (cache.Loading.checks)."""
     problems: list[CatalogError] = []
     shared = v.shared
     ids = {name: set(v.known_ids.get(name, ())) for name in shared}
@@ -146,12 +151,13 @@ def cross_file_problems(v: Validated, today: datetime.date) -> list[CatalogError
 
     stale_after = v.site.stale_after_days if v.site else 180
     lowered: dict[str, str] = {}
-    for model_id, model in v.models.items():
-        shown = v.model_paths[model_id]
+    for model_id in v.models:
         if model_id.lower() in lowered:
-            at(shown, (), f"model id '{model_id}' differs only in case from '{lowered[model_id.lower()]}'")
+            at(v.model_paths[model_id], (),
+               f"model id '{model_id}' differs only in case from '{lowered[model_id.lower()]}'")
         lowered[model_id.lower()] = model_id
 
+    def check_model(model_id: str, model: ModelFile, shown: str) -> None:
         reference(shown, ("organization",), model.organization, "organizations.yaml", "organization")
         reference(shown, ("license",), model.license, "licenses.yaml", "license")
         reference(shown, ("family",), model.family, "families.yaml", "family")
@@ -206,4 +212,33 @@ def cross_file_problems(v: Validated, today: datetime.date) -> list[CatalogError
             if source_id not in cited:
                 at(shown, ("sources", i, "id"), f"source '{source_id}' is listed but never cited",
                    "cite it where it is used, or remove it", severity="warning")
+
+    options = current_loading()
+    context = checks_context(v, today, stale_after) if options is not None else ""
+    before = options.checks if options is not None and options.checks else {}
+    previous = before.get("models", {}) if before.get("context") == context else {}
+    done: dict[str, tuple[str, tuple[CatalogError, ...]]] = {}
+    for model_id, model in v.models.items():
+        shown = v.model_paths[model_id]
+        digest = options.known.get(id(model)) if options is not None else None
+        kept = previous.get(shown)
+        if digest is not None and kept is not None and kept[0] == digest:
+            problems.extend(kept[1])
+            done[shown] = kept
+            continue
+        first = len(problems)
+        check_model(model_id, model, shown)
+        if digest is not None:
+            done[shown] = (digest, tuple(problems[first:]))
+    if options is not None:
+        options.checks = {"context": context, "models": done}
     return problems
+
+
+def checks_context(v: Validated, today: datetime.date, stale_after: int) -> str:
+    """A digest of everything a model's cross-file checks read besides its own file: the ids
+    written in every file, the benchmarks' names and ranges, the build date and stale_after_days."""
+    ranges = sorted((key, bench.name, bench.min, bench.max) for key, bench in v.shared["benchmarks.yaml"].items())
+    ids = sorted((name, sorted(found)) for name, found in v.known_ids.items())
+    text = repr((ids, ranges, today.isoformat(), stale_after))
+    return hashlib.blake2b(text.encode(), digest_size=20).hexdigest()

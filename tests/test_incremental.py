@@ -488,3 +488,35 @@ def test_offers_and_scores_are_fingerprinted_by_their_model_file():
     assert known[id(model.offers[1])] == b"digest/offers/1"
     assert known[id(model.benchmarks[0])] == b"digest/benchmarks/0"
     assert all(id(offer) not in known for offer in other.offers)  # no file digest: walked
+
+
+def test_cross_file_checks_of_unchanged_models_are_taken_from_the_last_build(workspace, monkeypatch):
+    """Each model's cross-file problems are kept by its file digest and a digest of what they
+    read in other files; an edit re-checks the edited model only, and an edit to what the checks
+    read elsewhere (an id in providers.yaml) re-checks every model."""
+    from site_builder import catalog as catalog_module
+    from site_builder.errors import CatalogInvalid
+
+    data, templates, root, incremental, same_as_clean = workspace
+    first = incremental()
+    walked: list[str] = []
+    real_walk = catalog_module.walk
+
+    def walk(value, path=()):
+        if hasattr(value, "offers"):
+            walked.append(value.name)
+        return real_walk(value, path)
+
+    monkeypatch.setattr(catalog_module, "walk", walk)
+    edit(data / "models/llama-3.1-8b-instruct.yaml", "name: Llama 3.1 8B Instruct", "name: Llama 3.1 8B Instruct (x)")
+    second = incremental()
+    assert walked == ["Llama 3.1 8B Instruct (x)"]
+    assert [w.text() for w in second.warnings] == [w.text() for w in first.warnings]
+
+    walked.clear()
+    edit(data / "providers.yaml", "together:", "together-ai:")
+    with pytest.raises(CatalogInvalid) as failed:
+        incremental()
+    assert len(walked) == len(first.catalog.models)
+    unknown = [p for p in failed.value.problems if "unknown provider 'together'" in p.message]
+    assert unknown and all(p.line > 1 for p in unknown)  # located in unchanged files too
