@@ -227,7 +227,7 @@ class Bench:
 
 # --- the report --------------------------------------------------------------------------------
 
-PHASES = ("check", "validate", "resolve", "plan", "compare", "render", "write", "save")
+PHASES = ("check", "validate", "resolve", "plan", "compare", "rows", "render", "write", "save")
 
 
 def machine() -> str:

@@ -92,7 +92,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
            jobs: int) -> None:
     from .catalog import load_catalog
     from .pages import plan
-    from .render import render_pages
+    from .render import render_pages, render_rows
     from .reuse import Fingerprints, RecordTable, changed_reads, derived_digests, reusable_pages
     from .write import Staging
 
@@ -130,6 +130,14 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         report.phases.append(("compare", time.perf_counter() - started,
                               f"{len(reused)} pages read nothing that changed"))
 
+    rows = row_records = None
+    if session is not None:
+        on_phase("rows")
+        started = time.perf_counter()
+        rows, row_records, fresh = render_rows(catalog, templates_dir, jobs, fingerprints, session.previous_rows())
+        report.phases.append(("rows", time.perf_counter() - started,
+                              f"{fresh} table rows rendered, {len(rows) - fresh} reused"))
+
     on_phase("render")
     started = time.perf_counter()
     # A few pages changed and no search index wants the whole new site: patch the old one.
@@ -149,7 +157,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         busy = 0.0  # seconds this process spent on rendered pages rather than waiting for them
         stats: dict = {}
         for rendered in render_pages(catalog, pages, todo, templates_dir, jobs, fingerprints, staging.put, costs, stats,
-                                     untracked):
+                                     untracked, rows):
             begun = time.perf_counter()
             rel = pages[rendered.index].output_path
             staging.count(rel, bool(rendered.written))
@@ -181,7 +189,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     if session is not None:
         on_phase("save")
         started = time.perf_counter()
-        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)}, records.as_record())
+        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)}, records.as_record(), row_records)
         report.phases.append(("save", time.perf_counter() - started, "build cache"))
 
 

@@ -9,6 +9,7 @@ One slot per (data folder, output folder) under `.cache/site-builder/<digest>/`:
                    the digest of its output;
 - `models.pickle`  every model file's validated entity and problems, by file digest, and
   `models-delta.pickle` those validated since models.pickle was written (ModelStore);
+- `rows.pickle`    each model's row of the models table, with what it read (render.render_rows);
 - `checks.pickle`  each model file's cross-file problems, by file digest and a digest of what
                    those checks read in other files (catalog.cross_file_problems).
 
@@ -224,6 +225,11 @@ class Session:
             return None  # not the records of the build that left the output as it is
         return pages
 
+    def previous_rows(self) -> dict:
+        """Model id → (HTML, fingerprinted reads) of the table rows the last build kept: each
+        is checked by its reads (render.render_rows), so any build's rows will do."""
+        return (self.slot.read("rows.pickle") or {}).get("rows", {})
+
     def unchanged_output(self, rel: str) -> bool:
         """The file is still as the previous build left it (by size and mtime)."""
         then = self.previous.get("outputs", {}).get(rel)
@@ -233,10 +239,12 @@ class Session:
             return False
         return then == (st.st_size, st.st_mtime_ns)
 
-    def save(self, report: dict, pages: dict) -> None:
-        """Record this build; inputs.pickle goes last, as it vouches for the other two."""
+    def save(self, report: dict, pages: dict, rows: dict | None = None) -> None:
+        """Record this build; inputs.pickle goes last, as it vouches for the others."""
         build = os.urandom(8).hex()
         self.slot.write("pages.pickle", {**pages, "build": build})
+        if rows is not None:
+            self.slot.write("rows.pickle", {"rows": rows})
         if self.models is not None:
             whole, delta = self.models.records()
             base = self._store_base

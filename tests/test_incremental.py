@@ -520,3 +520,28 @@ def test_cross_file_checks_of_unchanged_models_are_taken_from_the_last_build(wor
     assert len(walked) == len(first.catalog.models)
     unknown = [p for p in failed.value.problems if "unknown provider 'together'" in p.message]
     assert unknown and all(p.line > 1 for p in unknown)  # located in unchanged files too
+
+
+def test_table_rows_are_kept_across_builds_and_rendered_again_when_what_they_read_changes(workspace):
+    data, templates, root, incremental, same_as_clean = workspace
+    models = len(same_as_clean().catalog.models)
+    assert phase(incremental(), "rows") == f"0 table rows rendered, {models} reused"
+
+    edit(data / "models/llama-3.1-8b-instruct.yaml", "name: Llama 3.1 8B Instruct", "name: Llama 3.1 8B Instruct (x)")
+    report = same_as_clean()
+    assert phase(report, "rows") == f"1 table rows rendered, {models - 1} reused"
+    index = (root / "site/index.html").read_text()
+    assert "Llama 3.1 8B Instruct (x)" in index
+
+    edit(data / "organizations.yaml", "name: Meta", "name: Meta Platforms")  # read by Meta's rows
+    report = same_as_clean()
+    meta = sum(model.organization == "meta" for model in report.catalog.models.values())
+    assert phase(report, "rows") == f"{meta} table rows rendered, {models - meta} reused"
+
+    with open(templates / "partials/model_row.html", "a") as row:
+        row.write("{# edited #}\n")
+    assert phase(same_as_clean(), "rows") == f"{models} table rows rendered, 0 reused"
+    # Links in a row follow base_url, which the environment reads, not the row: still redone.
+    edit(data / "site.yaml", "base_url: https://models.example.org/", "base_url: https://models.example.org/catalog/")
+    assert phase(same_as_clean(), "rows") == f"{models} table rows rendered, 0 reused"
+    assert 'href="/catalog/models/llama-3.1-8b-instruct/"' in (root / "site/index.html").read_text()
