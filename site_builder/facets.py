@@ -65,6 +65,7 @@ def compute_facets(catalog: Catalog) -> Facets:
     providers: dict[str, list[ProviderRow]] = {k: [] for k in catalog.providers}
     scores: dict[str, dict[str, list[tuple[str, Score]]]] = {k: {} for k in catalog.benchmarks}
     labels: dict[tuple[str, str], str] = {}
+    keys: dict[str, str] = {}  # setting → setting_key: a few dozen settings, 85,000 scores at 10,000 models
 
     for model_id, model in catalog.models.items():
         organizations[model.organization].append(model_id)
@@ -78,7 +79,9 @@ def compute_facets(catalog: Catalog) -> Facets:
         for index, offer in enumerate(model.offers):
             providers[offer.provider].append(ProviderRow(model_id, offer, index in stale))
         for score in model.benchmarks:
-            key = setting_key(score.setting)
+            key = keys.get(score.setting)
+            if key is None:
+                key = keys[score.setting] = setting_key(score.setting)
             labels.setdefault((score.benchmark, key), score.setting)
             scores[score.benchmark].setdefault(key, []).append((model_id, score))
 
@@ -90,8 +93,8 @@ def compute_facets(catalog: Catalog) -> Facets:
         bench = catalog.benchmarks[bench_id]
         built = []
         for key, rows in groups.items():
-            ordered = sorted(rows, key=lambda r: ((-r[1].score if bench.higher_is_better else r[1].score),
-                                                  catalog.models[r[0]].name, str(r[1].date)))
+            sign = -1 if bench.higher_is_better else 1
+            ordered = sorted(rows, key=lambda r: (sign * r[1].score, catalog.models[r[0]].name, str(r[1].date)))
             entries, rank, previous = [], 0, None
             for position, (model_id, score) in enumerate(ordered, start=1):
                 if score.score != previous:

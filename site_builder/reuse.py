@@ -153,7 +153,7 @@ def changed_reads(table: list[tuple[Dep, bytes]], fingerprints: Fingerprints) ->
     Every read is looked at once (a page's reads are then checked with one set operation; the
     index alone has 20,000 of them)."""
     of = fingerprints.of
-    return {index for index, (dep, fingerprint) in enumerate(table) if of(dep) != fingerprint}
+    return {index for index, (dep, before) in enumerate(table) if of(dep) != before}
 
 
 class RecordTable:
@@ -179,13 +179,13 @@ class RecordTable:
             self.pages[rel] = PageRecord(identity or b"", None, digest, seconds)
             return
         indices = []
-        for dep, fingerprint in reads:
+        for dep, now in reads:
             at = self.index.get(dep)
             if at is None:
                 at = self.index[dep] = len(self.reads)
-                self.reads.append((dep, fingerprint))
-            elif self.reads[at][1] != fingerprint:  # the previous build's, and since changed
-                self.reads[at] = (dep, fingerprint)
+                self.reads.append((dep, now))
+            elif self.reads[at][1] != now:  # the previous build's, and since changed
+                self.reads[at] = (dep, now)
             indices.append(at)
         self.pages[rel] = PageRecord(identity, tuple(sorted(indices)), digest, seconds)
 

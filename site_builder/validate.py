@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import dataclass
+import dataclasses
+import datetime
+from dataclasses import dataclass, field as dataclass_field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -17,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from . import parallel
 from .cache import current_loading, digest_bytes, register_entity_pickling
+from .checks import CheckContext, check_context, locate, model_problems
 from .errors import CatalogError, suggestion
 from .loader import Document, LoadError, display_path, load_bytes, load_file
 from .schema import SHARED_FILES, SLUG_PATTERN, ModelFile, SiteSettings, Slug, Strict, share_repeats
@@ -45,6 +48,11 @@ class Validated:
     known_ids: dict[str, frozenset[str]]
     """Every id written in each shared file and in models/ ("models"), valid or not, so that
     a reference to an entity with an error of its own is not reported a second time."""
+    check_context: CheckContext | None = None
+    """What the model files' cross-file checks were run against, when they ran while validating
+    (validate_catalog was given the build date)."""
+    model_checks: dict[str, tuple[CatalogError, ...]] = dataclass_field(default_factory=dict)
+    """Display path → the cross-file problems of each model file parsed in this build."""
 
 
 def catalog_files(data_dir: Path) -> tuple[Path, list[Path], list[Path]]:
@@ -54,8 +62,10 @@ def catalog_files(data_dir: Path) -> tuple[Path, list[Path], list[Path]]:
     return data_dir / "site.yaml", [data_dir / name for name in SHARED_FILES], models
 
 
-def validate_catalog(data_dir: Path) -> Validated:
-    """Load and validate every file; collect every problem rather than stopping at one."""
+def validate_catalog(data_dir: Path, today: datetime.date | None = None) -> Validated:
+    """Load and validate every file; collect every problem rather than stopping at one. Given
+    the build date, each model file parsed also gets its cross-file checks (checks.py) where it
+    is validated, with its document at hand."""
     started = time.perf_counter()
     problems: list[CatalogError] = []
     documents: dict[str, Document] = {}
@@ -108,24 +118,32 @@ def validate_catalog(data_dir: Path) -> Validated:
             continue
         pending.append((model_id, path, shown))
 
+    known["models"] = frozenset(p.stem for p in model_paths if p.suffix == ".yaml")
+    context = check_context(site, shared, known, today) if today is not None else None
     models: dict[str, ModelFile] = {}
     shown_models: dict[str, str] = {}
-    for (model_id, path, shown), (doc, model, found) in zip(pending, validate_model_files(pending)):
+    checked: dict[str, tuple[CatalogError, ...]] = {}
+    for (model_id, path, shown), (doc, model, found, cross) in zip(pending, validate_model_files(pending, context)):
         problems.extend(found)
         if doc is not None:
             documents[doc.path] = doc
         if model is not None:
             models[model_id] = model
             shown_models[model_id] = shown
+        if cross is not None:
+            checked[shown] = cross
 
-    known["models"] = frozenset(p.stem for p in model_paths if p.suffix == ".yaml")
     if (options := current_loading()) is not None:
         options.seconds = time.perf_counter() - started
-    return Validated(site, shared, models, documents, shown_models, shown_shared, tuple(problems), known)
+    return Validated(site, shared, models, documents, shown_models, shown_shared, tuple(problems), known,
+                     context, checked)
 
 
-def validate_model_files(pending: list[tuple[str, Path, str]]) -> list[tuple[Document | None, Any, list]]:
-    """(document or None, model or None, problems) of each (id, path, shown path), in order.
+def validate_model_files(pending: list[tuple[str, Path, str]], context: CheckContext | None = None
+                         ) -> list[tuple[Document | None, Any, list, tuple | None]]:
+    """(document or None, model or None, problems, cross-file problems or None) of each (id,
+    path, shown path), in order; the cross-file problems of the files parsed here, when given
+    a context.
 
     A build with a cache (cache.loading) takes unchanged files' results from it; the others are
     loaded and validated by forked workers when there are many (parallel.py)."""
@@ -140,7 +158,7 @@ def validate_model_files(pending: list[tuple[str, Path, str]]) -> list[tuple[Doc
         if cached is None:
             missing.append(index)
             continue
-        results[index] = _restored(path, shown, digest, *cached)
+        results[index] = _restored(path, shown, digest, *cached) + (None,)
         options.reused += 1
         if cached[0] is not None:
             options.known[id(cached[0])] = digest
@@ -149,9 +167,12 @@ def validate_model_files(pending: list[tuple[str, Path, str]]) -> list[tuple[Doc
     strings: dict[str, str] = {}
     processes = parallel.processes(len(missing), jobs, min_items=200)
     register_entity_pickling()  # before workers fork: their results come back pickled
-    for chunk in parallel.run(_validate_model_chunk, (pending, missing), parallel.chunked(len(missing), 16), processes):
-        for index, digest, model, found, loaded in chunk:
+    chunks = parallel.chunked(len(missing), 16)
+    for chunk in parallel.run(_validate_model_chunk, (pending, missing, context), chunks, processes):
+        for index, digest, model, found, loaded, cross, marks in chunk:
             _, path, shown = pending[index]
+            if marks and options is not None and options.marks is not None:
+                options.marks.update(marks)
             if model is not None:  # cached entities come back shared: the store is pickled whole
                 share_repeats(model, strings)
             if options is not None:
@@ -160,7 +181,7 @@ def validate_model_files(pending: list[tuple[str, Path, str]]) -> list[tuple[Doc
                     options.store.put(shown, digest, (model, found, loaded))
                 if model is not None:
                     options.known[id(model)] = digest
-            results[index] = _restored(path, shown, digest, model, found, loaded)
+            results[index] = _restored(path, shown, digest, model, found, loaded) + (cross,)
     return results
 
 
@@ -173,23 +194,32 @@ def _restored(path: Path, shown: str, digest: str, model: Any, problems: list, l
 
 
 def _validate_model_chunk(state: tuple, positions: Iterable[int]) -> list[tuple]:
-    """(index, digest, entity, problems, whether it loaded) of some of the missing model
-    files, in a worker or in this process."""
-    pending, missing = state
+    """(index, digest, entity, problems, whether it loaded, cross-file problems or None, marks
+    found for them) of some of the missing model files, in a worker or in this process."""
+    pending, missing, context = state
     adapter = TypeAdapter(ModelFile)
     done = []
     for position in positions:
         index = missing[position]
-        _, path, shown = pending[index]
+        model_id, path, shown = pending[index]
         raw = path.read_bytes()
+        digest = digest_bytes(raw)
         problems: list[CatalogError] = []
+        cross: tuple[CatalogError, ...] | None = None
+        marks: dict = {}
         try:
             document: Document | None = load_bytes(raw, shown)
         except LoadError as exc:
             document, model, problems = None, None, [exc.error]
         else:
             model = _validate(document, adapter, ModelFile, problems)
-        done.append((index, digest_bytes(raw), model, problems, document is not None))
+            if model is not None and context is not None:
+                # the marks found go back to be remembered, as if the parent had found them
+                located = dataclasses.replace(document, digest=digest, remembered=marks)
+                found: list[CatalogError] = []
+                model_problems(model_id, model, locate(shown, located, found), context)
+                cross = tuple(found)
+        done.append((index, digest, model, problems, document is not None, cross, marks))
     return done
 
 

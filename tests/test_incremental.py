@@ -494,20 +494,20 @@ def test_cross_file_checks_of_unchanged_models_are_taken_from_the_last_build(wor
     """Each model's cross-file problems are kept by its file digest and a digest of what they
     read in other files; an edit re-checks the edited model only, and an edit to what the checks
     read elsewhere (an id in providers.yaml) re-checks every model."""
-    from site_builder import catalog as catalog_module
+    from site_builder import checks
     from site_builder.errors import CatalogInvalid
 
     data, templates, root, incremental, same_as_clean = workspace
     first = incremental()
     walked: list[str] = []
-    real_walk = catalog_module.walk
+    real_walk = checks.walk
 
     def walk(value, path=()):
         if hasattr(value, "offers"):
             walked.append(value.name)
         return real_walk(value, path)
 
-    monkeypatch.setattr(catalog_module, "walk", walk)
+    monkeypatch.setattr(checks, "walk", walk)
     edit(data / "models/llama-3.1-8b-instruct.yaml", "name: Llama 3.1 8B Instruct", "name: Llama 3.1 8B Instruct (x)")
     second = incremental()
     assert walked == ["Llama 3.1 8B Instruct (x)"]
