@@ -130,11 +130,13 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         report.phases.append(("compare", time.perf_counter() - started,
                               f"{len(reused)} pages read nothing that changed"))
 
-    rows = row_records = None
+    rows = row_records = compiled = None
     if session is not None:
         on_phase("rows")
         started = time.perf_counter()
-        rows, row_records, fresh = render_rows(catalog, templates_dir, jobs, fingerprints, session.previous_rows())
+        compiled = session.template_cache()
+        rows, row_records, fresh = render_rows(catalog, templates_dir, jobs, fingerprints, session.previous_rows(),
+                                               compiled)
         report.phases.append(("rows", time.perf_counter() - started,
                               f"{fresh} table rows rendered, {len(rows) - fresh} reused"))
 
@@ -157,7 +159,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         busy = 0.0  # seconds this process spent on rendered pages rather than waiting for them
         stats: dict = {}
         for rendered in render_pages(catalog, pages, todo, templates_dir, jobs, fingerprints, staging.put, costs, stats,
-                                     untracked, rows):
+                                     untracked, rows, compiled):
             begun = time.perf_counter()
             rel = pages[rendered.index].output_path
             staging.count(rel, bool(rendered.written))

@@ -10,6 +10,7 @@ One slot per (data folder, output folder) under `.cache/site-builder/<digest>/`:
 - `models.pickle`  every model file's validated entity and problems, by file digest, and
   `models-delta.pickle` those validated since models.pickle was written (ModelStore);
 - `rows.pickle`    each model's row of the models table, with what it read (render.render_rows);
+- `templates-<code>/` Jinja's compiled templates (Session.template_cache);
 - `checks.pickle`  each model file's cross-file problems, by file digest and a digest of what
                    those checks read in other files (catalog.cross_file_problems).
 
@@ -229,6 +230,23 @@ class Session:
         """Model id → (HTML, fingerprinted reads) of the table rows the last build kept: each
         is checked by its reads (render.render_rows), so any build's rows will do."""
         return (self.slot.read("rows.pickle") or {}).get("rows", {})
+
+    def template_cache(self) -> Any:
+        """Jinja's bytecode cache for this code: compiling the templates again took every
+        rendering process 0.2 s (model.html alone 90 ms). Jinja checks each template's source
+        against its entry; the folder is named by the code fingerprint, since the environment's
+        options shape the compiled code too."""
+        import shutil
+
+        import jinja2
+
+        folder = self.slot.dir / f"templates-{self.slot.code[:16]}"
+        if self.slot.dir.is_dir():
+            for old in self.slot.dir.glob("templates-*"):
+                if old != folder:
+                    shutil.rmtree(old, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        return jinja2.FileSystemBytecodeCache(str(folder))
 
     def unchanged_output(self, rel: str) -> bool:
         """The file is still as the previous build left it (by size and mtime)."""

@@ -159,9 +159,12 @@ def cited(numbers: Any, value: Any, default_source: Any) -> Markup:
 
 
 def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
-                     rows: dict[str, tuple[Markup, frozenset]] | None = None) -> jinja2.Environment:
-    """The environment pages render in; `rows` are table rows already rendered (render_rows)."""
+                     rows: dict[str, tuple[Markup, frozenset]] | None = None,
+                     bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
+    """The environment pages render in; `rows` are table rows already rendered (render_rows),
+    `bytecode_cache` keeps compiled templates across builds."""
     env = jinja2.Environment(
+        bytecode_cache=bytecode_cache,
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -229,7 +232,8 @@ RowRecord = tuple[str, tuple]
 
 
 def render_rows(catalog: Catalog, templates_dir: Path, jobs: int, fingerprints: Any,
-                previous: dict[str, RowRecord]) -> tuple[dict[str, tuple[Markup, frozenset]], dict[str, RowRecord], int]:
+                previous: dict[str, RowRecord], bytecode_cache: jinja2.BytecodeCache | None = None,
+                ) -> tuple[dict[str, tuple[Markup, frozenset]], dict[str, RowRecord], int]:
     """Every model's table row, before the pages, for an incremental build: (rows for
     make_environment, records to keep, how many were rendered). A row the last build kept is
     reused when everything it read (the model, its derived figures, its organization and
@@ -249,7 +253,7 @@ def render_rows(catalog: Catalog, templates_dir: Path, jobs: int, fingerprints: 
             records[model_id] = kept
         else:
             todo.append(model_id)
-    state = (_RenderState(catalog, (), templates_dir, fingerprints, None), todo)
+    state = (_RenderState(catalog, (), templates_dir, fingerprints, None, bytecode_cache=bytecode_cache), todo)
     processes = parallel.processes(len(todo), jobs, min_items=500)
     for chunk in parallel.run(_row_chunk, state, parallel.chunked(len(todo), 250), processes):
         for model_id, html, reads in chunk:
@@ -306,7 +310,8 @@ def render_pages(catalog: Catalog, pages: Sequence[Page], todo: Iterable[int], t
                  jobs: int = 1, fingerprints: Any = None, place: Callable[[str, bytes], bool] | None = None,
                  costs: dict[int, float] | None = None, stats: dict | None = None,
                  untracked: frozenset[int] = frozenset(),
-                 rows: dict[str, tuple[Markup, frozenset]] | None = None) -> Iterator[Rendered]:
+                 rows: dict[str, tuple[Markup, frozenset]] | None = None,
+                 bytecode_cache: jinja2.BytecodeCache | None = None) -> Iterator[Rendered]:
     """Render pages[i] for each i in todo, across `jobs` forked processes when the work is
     large enough, yielding each page as it finishes, in no particular order.
 
@@ -316,11 +321,11 @@ def render_pages(catalog: Catalog, pages: Sequence[Page], todo: Iterable[int], t
     took last time) puts the slowest pages first, so that one big page does not finish last.
     `stats["processes"]` is set to the number of processes used. Pages in `untracked` (those that
     could not be tracked last time) are rendered untracked straight away. `rows`: table rows
-    already rendered (render_rows).
+    already rendered (render_rows); `bytecode_cache`: compiled templates kept across builds.
     The bytes are the same whatever `jobs`, with or without tracking."""
     from . import parallel
 
-    state = _RenderState(catalog, pages, templates_dir, fingerprints, place, rows)
+    state = _RenderState(catalog, pages, templates_dir, fingerprints, place, rows, bytecode_cache)
     state.untracked = untracked
     chunks, expected = schedule(pages, list(todo), costs or {})
     processes = jobs if expected >= RENDER_MIN_PARALLEL_SECONDS and parallel.can_fork() else 1
@@ -371,8 +376,9 @@ class _RenderState:
     """What a rendering process needs; its environments are made once per process."""
 
     def __init__(self, catalog: Catalog, pages: Sequence[Page], templates_dir: Path, fingerprints: Any,
-                 place: Callable[[str, bytes], bool] | None, rows: dict | None = None):
-        self.catalog, self.pages, self.rows = catalog, pages, rows
+                 place: Callable[[str, bytes], bool] | None, rows: dict | None = None,
+                 bytecode_cache: jinja2.BytecodeCache | None = None):
+        self.catalog, self.pages, self.rows, self.bytecode_cache = catalog, pages, rows, bytecode_cache
         self.untracked: frozenset[int] = frozenset()
         self.templates_dir, self.fingerprints, self.place = templates_dir, fingerprints, place
         self._plain: jinja2.Environment | None = None
@@ -380,7 +386,7 @@ class _RenderState:
 
     def plain_env(self) -> jinja2.Environment:
         if self._plain is None:
-            self._plain = make_environment(self.catalog, self.templates_dir, self.rows)
+            self._plain = make_environment(self.catalog, self.templates_dir, self.rows, self.bytecode_cache)
         return self._plain
 
     def tracked_env(self) -> tuple[jinja2.Environment, frozenset] | None:
@@ -390,7 +396,7 @@ class _RenderState:
 
             try:
                 with recording() as reads:
-                    env = make_environment(track(self.catalog), self.templates_dir, self.rows)
+                    env = make_environment(track(self.catalog), self.templates_dir, self.rows, self.bytecode_cache)
             except Exception:  # code that needs the real catalog: this build renders untracked
                 self._tracked = None
             else:

@@ -545,3 +545,27 @@ def test_table_rows_are_kept_across_builds_and_rendered_again_when_what_they_rea
     edit(data / "site.yaml", "base_url: https://models.example.org/", "base_url: https://models.example.org/catalog/")
     assert phase(same_as_clean(), "rows") == f"{models} table rows rendered, 0 reused"
     assert 'href="/catalog/models/llama-3.1-8b-instruct/"' in (root / "site/index.html").read_text()
+
+
+def test_compiled_templates_are_kept_for_this_code_only(workspace, monkeypatch):
+    import jinja2
+
+    data, templates, root, incremental, same_as_clean = workspace
+    stale = root / "cache"
+    incremental()
+    folders = list(stale.glob("*/templates-*"))
+    assert len(folders) == 1 and any(folders[0].iterdir())  # model.html and the others, compiled
+    (folders[0].parent / "templates-0000000000000000").mkdir()  # left by other code
+    loaded: list[str] = []
+    real_load = jinja2.FileSystemBytecodeCache.load_bytecode
+
+    def load_bytecode(self, bucket):
+        real_load(self, bucket)
+        if bucket.code is not None:
+            loaded.append(bucket.key)
+
+    monkeypatch.setattr(jinja2.FileSystemBytecodeCache, "load_bytecode", load_bytecode)
+    edit(data / "models/phi-4.yaml", "name: Phi-4", "name: Phi-4 (x)")
+    same_as_clean()  # jobs=2, but few pages: rendered in this process, which loads compiled code
+    assert loaded
+    assert [folder.name for folder in stale.glob("*/templates-*")] == [folders[0].name]
