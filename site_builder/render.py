@@ -257,22 +257,27 @@ def render_rows(catalog: Catalog, templates_dir: Path, jobs: int, fingerprints: 
     processes = parallel.processes(len(todo), jobs, min_items=500)
     for chunk in parallel.run(_row_chunk, state, parallel.chunked(len(todo), 250), processes):
         for model_id, html, reads in chunk:
-            rows[model_id] = (Markup(html), reads)
-            fingerprinted = fingerprints.reads(reads)
+            rows[model_id] = (Markup(html), reads or frozenset())
+            fingerprinted = fingerprints.reads(reads) if reads is not None else None
             if fingerprinted is not None:  # else rendered again next time
                 records[model_id] = (html, fingerprinted)
     return rows, records, len(todo)
 
 
-def _row_chunk(state: tuple, positions: Iterable[int]) -> list[tuple[str, str, frozenset]]:
+def _row_chunk(state: tuple, positions: Iterable[int]) -> list[tuple[str, str, frozenset | None]]:
+    """(model id, row HTML, what it read or None when the catalog could not be tracked)."""
     render_state, todo = state
     from .tracking import recording
 
     tracked = render_state.tracked_env()
-    env, env_reads = tracked if tracked is not None else (render_state.plain_env(), frozenset())
     done = []
     for position in positions:
         model_id = todo[position]
+        if tracked is None:  # nothing vouches for such a row: it is not kept
+            html = render_state.plain_env().get_template(ROW_TEMPLATE).render(model_id=model_id)
+            done.append((model_id, html, None))
+            continue
+        env, env_reads = tracked
         with recording() as reads:
             html = env.get_template(ROW_TEMPLATE).render(model_id=model_id)
         done.append((model_id, html, env_reads | reads))

@@ -569,3 +569,14 @@ def test_compiled_templates_are_kept_for_this_code_only(workspace, monkeypatch):
     same_as_clean()  # jobs=2, but few pages: rendered in this process, which loads compiled code
     assert loaded
     assert [folder.name for folder in stale.glob("*/templates-*")] == [folders[0].name]
+
+
+def test_rows_rendered_untracked_are_not_kept(workspace, monkeypatch):
+    """When the catalog cannot be tracked, a row's reads are unknown: it is used in this build
+    but not kept for the next, which could not tell whether it is still right."""
+    from site_builder import render
+
+    data, templates, root, incremental, same_as_clean = workspace
+    monkeypatch.setattr(render._RenderState, "tracked_env", lambda self: None)
+    models = len(same_as_clean().catalog.models)
+    assert phase(same_as_clean(), "rows") == f"{models} table rows rendered, 0 reused"
