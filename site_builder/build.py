@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import gc
 import time
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -56,6 +56,7 @@ def build_site(
     cache_dir: Path | None = None,
     jobs: int | None = 1,
     skip_if_unchanged: bool = False,
+    commit_lock: AbstractContextManager | None = None,
 ) -> BuildReport:
     """Build the site into out_dir; raises CatalogInvalid (nothing written) on bad data.
     `on_phase` is told each phase's name as it starts (for a progress line).
@@ -65,7 +66,9 @@ def build_site(
     other threads (a preview server's) is not safe. With `cache_dir` the build is incremental (cache.py): unchanged model files are not
     parsed again, and a page whose reads did not change is linked from the previous output
     instead of rendered (reuse.py). `skip_if_unchanged` then returns at once when no input
-    changed and the output is as the last build left it: that report has no catalog, only `kept`."""
+    changed and the output is as the last build left it: that report has no catalog, only `kept`.
+    `commit_lock` is held while the new files replace the old ones (a preview server's readers
+    take it too)."""
     jobs = default_jobs() if jobs is None else max(1, jobs)
     report = BuildReport()
     with _fewer_collections():
@@ -83,13 +86,13 @@ def build_site(
             report.phases.append(("check", time.perf_counter() - started,
                                   f"{len(session.stamps)} input files, {session.changed_inputs} changed"
                                   + (f"; building because {reason}" if reason else "")))
-        _build(report, session, data_dir, out_dir, templates_dir, today, finish, on_phase, jobs)
+        _build(report, session, data_dir, out_dir, templates_dir, today, finish, on_phase, jobs, commit_lock)
     return report
 
 
 def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, out_dir: Path, templates_dir: Path,
            today: datetime.date | None, finish: Callable[[Path], None] | None, on_phase: Callable[[str], None],
-           jobs: int) -> None:
+           jobs: int, commit_lock: AbstractContextManager | None = None) -> None:
     from .catalog import load_catalog
     from .pages import plan
     from .render import render_pages, render_rows
@@ -178,7 +181,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         static = [(templates_dir / folder, prefix) for folder, prefix in (("static", "static"), ("root", ""))
                   if (templates_dir / folder).is_dir()]
         staging.put_static(static)
-        written = staging.commit(_timed(finish, report) if finish else None)
+        written = staging.commit(_timed(finish, report) if finish else None, commit_lock)
     except BaseException:
         staging.discard()
         raise

@@ -1,8 +1,9 @@
 """`serve`: build, serve on 127.0.0.1, rebuild on every change, reload the open tab.
 
 - The preview is built into a folder of its own (a temporary one), never into _site/.
-- write_site swaps a finished build in with two renames. The swap holds a lock that every
-  request takes too, so no request sees the folder missing or half-written.
+- A finished build replaces the served files with two renames, or, when it changed few pages
+  and builds no search index, by patching the changed files in place. Either way it holds a
+  lock that every request takes too, so no request sees the folder missing or half-written.
 - While the data is invalid, every page is an error page listing the lines `check` prints;
   the last good build stays on disk and is served again once the data is fixed.
 - Open pages reload themselves: HTML responses get a small script (added here, on the way
@@ -117,22 +118,19 @@ class Preview:
     def _build(self) -> tuple[tuple[str, ...], str, str | None]:
         from .cli import template_error
 
-        holding = False
         started = time.perf_counter()
+        finish = None
+        if self.search:
+            from .search import index_site
 
-        def before_swap(staging: Path) -> None:
-            nonlocal holding
-            if self.search:
-                from .search import index_site
-
-                index_site(staging)
-            self._swap.acquire()  # requests wait while the two renames happen
-            holding = True
+            finish = index_site
 
         try:
-            # The cache makes a rebuild parse and render only what the change touched.
-            report = build_site(self.data_dir, self.out_dir, self.templates_dir, finish=before_swap,
-                                cache_dir=self._scratch / "cache")
+            # The cache makes a rebuild parse and render only what the change touched; without a
+            # search index to rebuild, a rebuild that touched few pages patches the served site
+            # in place. Requests wait while files are replaced (the swap or the patch).
+            report = build_site(self.data_dir, self.out_dir, self.templates_dir, finish=finish,
+                                cache_dir=self._scratch / "cache", commit_lock=self._swap)
         except CatalogInvalid as exc:
             return tuple(format_problems(exc.problems, "text")), summary(exc.problems, wrote_nothing=True), None
         except jinja2.TemplateError as exc:
@@ -140,9 +138,6 @@ class Preview:
         except Exception as exc:  # a bug must not end the preview: show it and keep serving
             self.log(traceback.format_exc().rstrip())
             return (f"{type(exc).__name__}: {exc}",), "The build failed; nothing was written.", None
-        finally:
-            if holding:
-                self._swap.release()
         assert report.catalog is not None and report.written is not None
         warnings = format_problems(list(report.catalog.warnings), "text")
         if warnings != self._warnings:  # said once, not again on every save

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -122,19 +123,24 @@ class Staging:
                     rel = f"{prefix}/{relative}" if prefix else relative
                     self.count(rel, self.put(rel, path.read_bytes()))
 
-    def commit(self, before_swap: Callable[[Path], None] | None = None) -> WriteReport:
-        """Swap the new site in; on any error (in before_swap too) the old site stays."""
+    def commit(self, before_swap: Callable[[Path], None] | None = None,
+               lock: AbstractContextManager | None = None) -> WriteReport:
+        """Swap the new site in; on any error (in before_swap too) the old site stays. `lock`
+        is held while the old files are replaced (the two renames, or the patch)."""
         out_dir, retired = self.out_dir, self.retired
+        guard = lock if lock is not None else nullcontext()
         if self.patch:
             assert before_swap is None, "a patch has no whole new site to hand to before_swap"
-            return self._apply_patch()
+            with guard:
+                return self._apply_patch()
         try:
             if before_swap is not None:
                 before_swap(self.folder)
             old_files = _relative_files(out_dir) if out_dir.exists() else set()
-            if out_dir.exists():
-                os.rename(out_dir, retired)
-            os.rename(self.folder, out_dir)
+            with guard:
+                if out_dir.exists():
+                    os.rename(out_dir, retired)
+                os.rename(self.folder, out_dir)
         except BaseException:
             self.discard()
             raise

@@ -189,7 +189,8 @@ def test_a_template_error_is_shown_with_its_file_and_line(preview, templates):
 
 
 def test_no_request_sees_a_half_swapped_site(preview, catalog_dir, monkeypatch):
-    """The swap (two renames) is made slow; requests during it must wait, not get a 404."""
+    """The swap (two renames) is made slow; requests during it must wait, not get a 404. (An
+    edit of site.yaml changes every page: the new site is swapped in, not patched.)"""
     real_rename = os.rename
     swapping = threading.Event()
 
@@ -201,7 +202,7 @@ def test_no_request_sees_a_half_swapped_site(preview, catalog_dir, monkeypatch):
 
     monkeypatch.setattr(os, "rename", slow_rename)
     statuses: list[int] = []
-    edit(catalog_dir / "models/tiny-dense.yaml", "It is tiny.", "It is small.")
+    edit(catalog_dir / "site.yaml", "title: ", "title: Edited ")
     assert swapping.wait(WAIT), "no rebuild happened"
     deadline = time.monotonic() + 0.4
     while time.monotonic() < deadline:
@@ -209,6 +210,31 @@ def test_no_request_sees_a_half_swapped_site(preview, catalog_dir, monkeypatch):
         statuses.append(status)
         assert parse(body.decode()).find("h1").text() == "Tiny Dense 8B"
     assert statuses and set(statuses) == {200}
+
+
+def test_a_rebuild_that_changed_few_pages_patches_the_site_while_requests_wait(preview, catalog_dir, monkeypatch):
+    """Replacing the changed files is made slow; a request for a page during the patch waits
+    for the whole patch, then gets the new page."""
+    real_replace = os.replace
+    patching = threading.Event()
+    renames: list[str] = []
+
+    def slow_replace(source, target):
+        real_replace(source, target)
+        if Path(target).is_relative_to(preview.out_dir.resolve()):
+            renames.append(str(target))
+            if not patching.is_set():
+                patching.set()
+                time.sleep(0.5)
+
+    monkeypatch.setattr(os, "replace", slow_replace)
+    edit(catalog_dir / "models/tiny-dense.yaml", "It is tiny.", "It is small.")
+    assert patching.wait(WAIT), "no patch happened"
+    asked = time.monotonic()
+    status, _, body = get(preview.url + "models/tiny-dense/")
+    assert time.monotonic() - asked > 0.2, "the request did not wait for the patch"
+    assert status == 200 and b"It is small." in body
+    assert 0 < len(renames) < 10  # only the pages that changed were replaced
 
 
 def free_port() -> int:
