@@ -57,6 +57,7 @@ def build_site(
     jobs: int | None = 1,
     skip_if_unchanged: bool = False,
     commit_lock: AbstractContextManager | None = None,
+    memory: dict | None = None,
 ) -> BuildReport:
     """Build the site into out_dir; raises CatalogInvalid (nothing written) on bad data.
     `on_phase` is told each phase's name as it starts (for a progress line).
@@ -68,7 +69,8 @@ def build_site(
     instead of rendered (reuse.py). `skip_if_unchanged` then returns at once when no input
     changed and the output is as the last build left it: that report has no catalog, only `kept`.
     `commit_lock` is held while the new files replace the old ones (a preview server's readers
-    take it too)."""
+    take it too). `memory`: a dict kept by the caller between builds, which then holds the
+    cache's records as objects instead of files under cache_dir (cache.Session)."""
     jobs = default_jobs() if jobs is None else max(1, jobs)
     report = BuildReport()
     with _fewer_collections():
@@ -76,7 +78,7 @@ def build_site(
         if cache_dir is not None:
             on_phase("check")
             started = time.perf_counter()
-            session = cache.Session(cache_dir, data_dir, out_dir, templates_dir, today, finish is not None)
+            session = cache.Session(cache_dir, data_dir, out_dir, templates_dir, today, finish is not None, memory)
             reason = session.why_build() if skip_if_unchanged else None
             if skip_if_unchanged and reason is None:
                 report.kept = session.previous["report"]

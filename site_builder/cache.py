@@ -171,12 +171,17 @@ def output_stats(out_dir: Path) -> dict[str, tuple[int, int]]:
 # --- one build ---------------------------------------------------------------------------------
 
 class Session:
-    """One build's use of its slot: the no-op check, the model store, the page records."""
+    """One build's use of its slot: the no-op check, the model store, the page records.
+
+    With `memory` (a dict the caller keeps between builds, as a preview server does) the
+    records stay in that dict as objects instead of being pickled to files: the next build
+    starts from the same validated entities, page records and rows without restoring them
+    (1.2 s at 10,000 models) and saves without pickling. Compiled templates still go to disk."""
 
     def __init__(self, cache_dir: Path, data_dir: Path, out_dir: Path, templates_dir: Path,
-                 today: datetime.date | None, search: bool):
+                 today: datetime.date | None, search: bool, memory: dict | None = None):
         self.out_dir = out_dir
-        self.slot = Slot(cache_dir, data_dir, out_dir, code_fingerprint())
+        self.slot = Slot(cache_dir, data_dir, out_dir, code_fingerprint(), memory)
         self.previous = self.slot.read("inputs.pickle") or {}
         self.stamps = stamp_files(input_files(data_dir), self.previous.get("stamps", {}))
         data = hashlib.blake2b(digest_size=20)
@@ -263,7 +268,10 @@ class Session:
         self.slot.write("pages.pickle", {**pages, "build": build})
         if rows is not None:
             self.slot.write("rows.pickle", {"rows": rows})
-        if self.models is not None:
+        if self.models is not None and self.slot.memory is not None:  # nothing to pickle: keep it whole
+            self.slot.write("models.pickle", {"entries": self.models.used, "base": None})
+            self.slot.write("models-delta.pickle", {"entries": {}, "base": None})
+        elif self.models is not None:
             whole, delta = self.models.records()
             base = self._store_base
             if whole is not None:
@@ -285,14 +293,19 @@ class Session:
 class Slot:
     """The cache of builds from one data folder into one output folder."""
 
-    def __init__(self, cache_dir: Path, data_dir: Path, out_dir: Path, code: str):
+    def __init__(self, cache_dir: Path, data_dir: Path, out_dir: Path, code: str, memory: dict | None = None):
         identity = f"{data_dir.resolve()}\0{out_dir.resolve()}".encode()
         self.root = cache_dir
         self.dir = cache_dir / digest_bytes(identity)[:16]
         self.code = code
+        self.memory = memory
+        """Records kept in this dict, as they are, instead of pickled into files (see Session)."""
 
     def read(self, name: str) -> dict | None:
         """A record written by this code, or None."""
+        if self.memory is not None:
+            record = self.memory.get((self.dir, name))
+            return record if record is not None and record.get("code") == self.code else None
         try:
             with open(self.dir / name, "rb") as handle:
                 record = pickle.load(handle)
@@ -305,6 +318,9 @@ class Slot:
         return record
 
     def write(self, name: str, record: dict) -> None:
+        if self.memory is not None:
+            self.memory[(self.dir, name)] = {**record, "code": self.code}
+            return
         self.dir.mkdir(parents=True, exist_ok=True)
         temporary = self.dir / f".{name}.{os.getpid()}"
         with open(temporary, "wb") as handle:
@@ -314,6 +330,8 @@ class Slot:
 
     def prune(self) -> None:
         """Keep the most recently used slots only."""
+        if self.memory is not None:
+            return
         try:
             slots = sorted((p for p in self.root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime,
                            reverse=True)

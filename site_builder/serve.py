@@ -81,6 +81,7 @@ class Preview:
         self._instance = secrets.token_hex(4)  # a restarted server makes old tabs reload too
         self._state = BuildState(0)
         self._warnings: list[str] = []
+        self._memory: dict = {}  # the build cache's records, kept as objects between rebuilds
         self._server: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
 
@@ -130,7 +131,7 @@ class Preview:
             # search index to rebuild, a rebuild that touched few pages patches the served site
             # in place. Requests wait while files are replaced (the swap or the patch).
             report = build_site(self.data_dir, self.out_dir, self.templates_dir, finish=finish,
-                                cache_dir=self._scratch / "cache", commit_lock=self._swap)
+                                cache_dir=self._scratch / "cache", commit_lock=self._swap, memory=self._memory)
         except CatalogInvalid as exc:
             return tuple(format_problems(exc.problems, "text")), summary(exc.problems, wrote_nothing=True), None
         except jinja2.TemplateError as exc:

@@ -36,15 +36,18 @@ def phase(report, name: str) -> str:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path):
-    """A copy of the real catalog and templates, and a builder comparing two ways of building."""
+def workspace(tmp_path: Path, request):
+    """A copy of the real catalog and templates, and a builder comparing two ways of building.
+    Parametrized indirectly with "memory", the incremental builds keep their records in a dict
+    (as `serve` does) instead of files."""
     data, templates = tmp_path / "data", tmp_path / "templates"
     shutil.copytree(REPO / "data", data)
     shutil.copytree(REPO / "templates", templates)
+    memory = {} if getattr(request, "param", None) == "memory" else None
 
     def incremental(**options):
         return build_site(data, tmp_path / "site", templates, today=DATA_DATE, cache_dir=tmp_path / "cache",
-                          jobs=2, **options)
+                          jobs=2, memory=memory, **options)
 
     def clean():
         shutil.rmtree(tmp_path / "clean", ignore_errors=True)
@@ -63,6 +66,7 @@ def rendered(report) -> int:
     return int(phase(report, "render").split()[0])
 
 
+@pytest.mark.parametrize("workspace", ["files", "memory"], indirect=True)
 def test_incremental_output_equals_a_clean_build_after_every_edit(workspace):
     data, templates, root, incremental, same_as_clean = workspace
     first = same_as_clean()
@@ -580,3 +584,24 @@ def test_rows_rendered_untracked_are_not_kept(workspace, monkeypatch):
     monkeypatch.setattr(render._RenderState, "tracked_env", lambda self: None)
     models = len(same_as_clean().catalog.models)
     assert phase(same_as_clean(), "rows") == f"{models} table rows rendered, 0 reused"
+
+
+
+def test_records_kept_in_memory_are_not_pickled_and_entities_are_not_restored(tmp_path):
+    """`serve` keeps the cache's records in a dict between rebuilds: the next build reuses the
+    same validated entities (no copies), and no record file is written."""
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data)
+    memory: dict = {}
+
+    def build():
+        return build_site(data, tmp_path / "site", today=DATA_DATE, cache_dir=tmp_path / "cache", memory=memory)
+
+    first = build()
+    edit(data / "models/phi-4.yaml", "name: Phi-4", "name: Phi-4 (x)")
+    second = build()
+    assert "1 files parsed" in phase(second, "validate")
+    unchanged = [m for m in first.catalog.models if m != "phi-4"]
+    assert all(second.catalog.models[m] is first.catalog.models[m] for m in unchanged)
+    assert not list((tmp_path / "cache").rglob("*.pickle"))
+    assert {name for _, name in memory} >= {"inputs.pickle", "pages.pickle", "models.pickle", "rows.pickle"}
