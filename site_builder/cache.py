@@ -223,6 +223,8 @@ class Session:
         self.marks = dict(self.previous.get("marks", {}))
         self._loading = Loading(store=self.models, digests={path: stamp.digest for path, stamp in self.stamps.items()},
                                 jobs=jobs, marks=self.marks, checks=self.slot.read("checks.pickle"))
+        if self.slot.memory is not None:
+            self._loading.derivations = (self.slot.read("derived") or {}).get("derived", {})
         return self._loading
 
     def previous_pages(self) -> dict | None:
@@ -281,6 +283,8 @@ class Session:
                 self.slot.write("models-delta.pickle", {**delta, "base": base})
         if self._loading is not None and self._loading.checks is not None:
             self.slot.write("checks.pickle", self._loading.checks)
+        if self._loading is not None and self._loading.derivations is not None:
+            self.slot.write("derived", {"derived": self._loading.derivations})
         digests = {stamp.digest for stamp in self.stamps.values()}
         marks = {memo: mark for memo, mark in self.marks.items() if memo[1] in digests}
         self.slot.write("inputs.pickle", {"key": self.key, "stamps": self.stamps, "build": build, "marks": marks,
@@ -409,6 +413,9 @@ class Loading:
     marks: dict | None = None
     """Line and column of values in model files, as loader.Document.remembered; kept by the
     cache when given (a dict), so that warnings are located without composing files again."""
+    derivations: dict | None = None
+    """Derivation digest → a model's derived figures (derive.derive_all), kept between builds
+    only in memory (Session's `memory`): pickling them costs more than deriving them again."""
     checks: dict | None = None
     """Each model file's cross-file problems, as catalog.cross_file_problems left them:
     {"context": digest of what they read elsewhere, "models": {shown path: (file digest,

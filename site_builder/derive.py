@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,13 +102,48 @@ REVERSE_LABELS = {
 
 
 def derive_all(catalog: Catalog) -> Catalog:
-    relations = all_relations(catalog)
+    """Every model's derived figures, then the facets. When the build keeps the last build's
+    figures (cache.Loading.derivations, a preview server's), a model whose derivation digest is
+    unchanged keeps its figures."""
+    from .cache import current_loading
     from .facets import compute_facets
 
-    derived = {model_id: derive_model(model, catalog, relations[model_id])
-               for model_id, model in catalog.models.items()}
+    relations = all_relations(catalog)
+    options = current_loading()
+    kept = options.derivations if options is not None else None
+    if kept is None:
+        derived = {model_id: derive_model(model, catalog, relations[model_id])
+                   for model_id, model in catalog.models.items()}
+    else:
+        digests = derivation_digests(catalog, relations, options.known)  # type: ignore[union-attr]
+        derived = {}
+        for model_id, model in catalog.models.items():
+            found = kept.get(digests.get(model_id))  # type: ignore[arg-type]
+            derived[model_id] = found if found is not None else derive_model(model, catalog, relations[model_id])
+        options.derivations = {digests[m]: derived[m] for m in derived if m in digests}  # type: ignore[union-attr]
     with_derived = dataclasses.replace(catalog, derived=derived)
     return dataclasses.replace(with_derived, facets=compute_facets(with_derived))
+
+
+def derivation_digests(catalog: Catalog, relations: dict[str, Relations], known: dict[int, str]) -> dict[str, str]:
+    """Model id → a digest of what derive_model computes its figures from: the model (its
+    file's digest), its license, site.yaml, the build date, and its relations to other models
+    (a test holds derive_model to reading no more). Models without a file digest are left out."""
+    from .fingerprint import fingerprint
+
+    common = repr((fingerprint(catalog.site), catalog.today.isoformat()))
+    licenses: dict[str, str] = {}
+    digests = {}
+    for model_id, model in catalog.models.items():
+        file_digest = known.get(id(model))
+        if file_digest is None or model_id not in relations:
+            continue
+        license_id = model.license_id
+        if license_id not in licenses:
+            licenses[license_id] = fingerprint(catalog.licenses[license_id]).hex()
+        inputs = repr((file_digest, licenses[license_id], common, relations[model_id])).encode()
+        digests[model_id] = hashlib.blake2b(inputs, digest_size=32).hexdigest()
+    return digests
 
 
 def all_relations(catalog: Catalog) -> dict[str, Relations]:

@@ -11,14 +11,13 @@ or fingerprinted is rendered on every build.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import jinja2
 
-from .fingerprint import ABSENT, Fingerprinter, Unfingerprintable, fingerprint
+from .fingerprint import ABSENT, Fingerprinter, Unfingerprintable
 from .tracking import Dep, resolve
 
 
@@ -34,25 +33,15 @@ class PageRecord:
 
 
 def derived_digests(catalog: Any, known: dict[int, str]) -> dict[int, str]:
-    """id(a model's derived figures) → a digest of what derive.derive_model computes them from:
-    the model (its file's digest), its license, site.yaml, the build date, and its relations to
-    other models (a test holds derive_model to reading no more). Fingerprinting them by walking
-    every figure cost an incremental build about a second at 10,000 models, as the index reads
-    all of them; a license edit still changes only its own models' digests."""
-    common = repr((fingerprint(catalog.site), catalog.today.isoformat()))
-    licenses: dict[str, str] = {}
-    digests = {}
-    for model_id, model in catalog.models.items():
-        file_digest = known.get(id(model))
-        derived = catalog.derived.get(model_id)
-        if file_digest is None or derived is None:
-            continue
-        license_id = model.license_id
-        if license_id not in licenses:
-            licenses[license_id] = fingerprint(catalog.licenses[license_id]).hex()
-        inputs = repr((file_digest, licenses[license_id], common, derived.relations)).encode()
-        digests[id(derived)] = hashlib.blake2b(inputs, digest_size=32).hexdigest()
-    return digests
+    """id(a model's derived figures) → its derivation digest (derive.derivation_digests).
+    Fingerprinting them by walking every figure cost an incremental build about a second at
+    10,000 models, as the index reads all of them; a license edit still changes only its own
+    models' digests."""
+    from .derive import derivation_digests
+
+    relations = {model_id: derived.relations for model_id, derived in catalog.derived.items()}
+    digests = derivation_digests(catalog, relations, known)
+    return {id(catalog.derived[model_id]): digest for model_id, digest in digests.items()}
 
 
 def _with_parts(catalog: Any, known: dict[int, bytes]) -> dict[int, bytes]:

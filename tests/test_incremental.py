@@ -603,5 +603,14 @@ def test_records_kept_in_memory_are_not_pickled_and_entities_are_not_restored(tm
     assert "1 files parsed" in phase(second, "validate")
     unchanged = [m for m in first.catalog.models if m != "phi-4"]
     assert all(second.catalog.models[m] is first.catalog.models[m] for m in unchanged)
+    assert all(second.catalog.derived[m] is first.catalog.derived[m] for m in unchanged)  # not derived again
+    assert second.catalog.derived["phi-4"] is not first.catalog.derived["phi-4"]
     assert not list((tmp_path / "cache").rglob("*.pickle"))
     assert {name for _, name in memory} >= {"inputs.pickle", "pages.pickle", "models.pickle", "rows.pickle"}
+
+    license_id = first.catalog.models["phi-4"].license_id
+    edit(data / "licenses.yaml", f"{license_id}:\n  name: ", f"{license_id}:\n  name: Edited ")
+    third = build()
+    for model_id, model in third.catalog.models.items():
+        same = third.catalog.derived[model_id] is second.catalog.derived[model_id]
+        assert same == (model.license_id != license_id), model_id
