@@ -7,7 +7,9 @@ builds them, each scenario run several times and the median reported.
 Scenarios, each a fresh `site-builder build --no-search` process timed from start to exit:
 cold (no cache, no previous output), no-op (nothing changed), one model file edited (a
 benchmark score), one license edited (its name, shown on the pages of every model under it),
-and a cold build in one process (`--jobs 1 --no-cache`) for the parallel speed-up. The search
+and a cold build in one process (`--jobs 1 --no-cache`) for the parallel speed-up. One more,
+one model file edited while a preview server runs, is timed inside one long-lived process that
+rebuilds as `site-builder serve` does (benchmarks/preview.py). The search
 index (Pagefind) is timed on its own over the finished site. The builds run a copy of
 site_builder/ and templates/ taken at the start, so that edits to the tree while the benchmark
 runs cannot change what it measures (or empty its cache halfway). Peak memory is the largest sum of
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import re
@@ -41,6 +44,7 @@ BUILD_DATE = "2026-11-22"  # on or after the newest date in data/, so the real e
 TARGETS = {  # scenario → (seconds, wording) at 10,000 models on 2 cores
     "cold": (20.0, "cold full build ≤ 20 s"),
     "one model edited": (1.0, "rebuild after one model edit ≤ 1 s"),
+    "one model edited, preview server": (1.0, "rebuild after one model edit ≤ 1 s, in the preview server (`serve`)"),
     "no-op": (0.5, "no-op rebuild ≤ 0.5 s"),
 }
 MEMORY_TARGET_MB = 1024
@@ -136,6 +140,18 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[Run, st
 
 # --- the scenarios -----------------------------------------------------------------------------
 
+PREVIEW = "one model edited, preview server"
+
+
+def edited_score(text: str, index: int) -> str:
+    """The model file with its first benchmark score changed (a different value each run)."""
+    score = re.search(r"score: ([0-9.]+)", text)
+    assert score, "the model has no score to edit"
+    value = float(score.group(1))
+    new = value - 0.1 * (index + 1) if value > 1 else value + 0.1 * (index + 1)
+    return text[:score.start(1)] + f"{new:.1f}" + text[score.end(1):]
+
+
 def snapshot(work: Path) -> Path:
     """A copy of the package and its templates; builds import it through PYTHONPATH."""
     code = work / "code"
@@ -176,6 +192,20 @@ class Bench:
                 self.build()  # back in step with the files, unmeasured
         self.scenarios.append(scenario)
 
+    def preview_scenario(self, model: Path) -> None:
+        """One model edited while `serve` runs: rebuilds timed inside one long-lived process
+        (benchmarks/preview.py); its peak memory is that process's, first build included."""
+        command = [sys.executable, str(HERE / "preview.py"), "--data", "data", "--out", "_preview",
+                   "--model", str(model), "--runs", str(self.runs)]
+        process, output = measure(command, self.root, self.env)
+        scenario = Scenario(PREVIEW)
+        for index, line in enumerate(line for line in output.splitlines() if line.startswith("{")):
+            record = json.loads(line)
+            scenario.runs.append(Run(record["seconds"], process.pss_mb, process.rss_mb, record["phases"],
+                                     record["details"]))
+            self.log(f"  {self.size:>6} models  {PREVIEW:<18} run {index + 1}: {record['seconds']:7.2f} s")
+        self.scenarios.append(scenario)
+
     def run(self) -> None:
         self.log(f"generating {self.size:,} models into {self.data}")
         synth.generate(REPO / "data", self.data, self.size)
@@ -194,11 +224,7 @@ class Bench:
             pass
 
         def edit_model(index: int) -> None:
-            score = re.search(r"score: ([0-9.]+)", model_text)
-            assert score, f"{model} has no score to edit"
-            value = float(score.group(1))
-            new = value - 0.1 * (index + 1) if value > 1 else value + 0.1 * (index + 1)
-            model.write_text(model_text[:score.start(1)] + f"{new:.1f}" + model_text[score.end(1):])
+            model.write_text(edited_score(model_text, index))
 
         def restore_model(_: int) -> None:
             model.write_text(model_text)
@@ -214,6 +240,7 @@ class Bench:
         self.scenario("no-op", nothing)
         self.scenario("one model edited", edit_model, restore=restore_model)
         self.scenario("license edited", edit_license, restore=restore_license)
+        self.preview_scenario(model)
         if self.serial:
             self.scenario("cold, one process", clean, "--jobs", "1", "--no-cache")
             self.build()  # leave a complete site for the search index
@@ -262,6 +289,9 @@ def report(benches: list[Bench], runs: int, loads: tuple[str, str]) -> str:
         f"Each figure is the median of {runs} run{'s' if runs > 1 else ''}: a fresh `site-builder build --no-search`",
         "process, timed from start to exit (Python start-up and imports included); each phase column is",
         "that phase's median, from the build's own report; the `rendered` column is the first run's line.",
+        f"The \"{PREVIEW}\" rows are rebuilds timed inside one long-lived process that builds as",
+        "`site-builder serve` does (benchmarks/preview.py: one process, the cache's records kept in memory);",
+        "their peak memory is that process's, its first build included.",
         "",
         "## Builds",
         "",
