@@ -26,6 +26,7 @@ import datetime
 import hashlib
 import os
 import pickle
+import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -243,8 +244,6 @@ class Session:
         rendering process 0.2 s (model.html alone 90 ms). Jinja checks each template's source
         against its entry; the folder is named by the code fingerprint, since the environment's
         options shape the compiled code too."""
-        import shutil
-
         import jinja2
 
         folder = self.slot.dir / f"templates-{self.slot.code[:16]}"
@@ -342,9 +341,7 @@ class Slot:
         except FileNotFoundError:
             return
         for old in slots[KEPT_SLOTS:]:
-            for file in old.iterdir():
-                file.unlink(missing_ok=True)
-            old.rmdir()
+            shutil.rmtree(old, ignore_errors=True)  # its records and its compiled templates
 
 
 # --- validated model files --------------------------------------------------------------------

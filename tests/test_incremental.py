@@ -614,3 +614,15 @@ def test_records_kept_in_memory_are_not_pickled_and_entities_are_not_restored(tm
     for model_id, model in third.catalog.models.items():
         same = third.catalog.derived[model_id] is second.catalog.derived[model_id]
         assert same == (model.license_id != license_id), model_id
+
+
+def test_only_the_most_recent_cache_slots_are_kept_with_their_compiled_templates(tmp_path):
+    """Each (data, output) pair has a slot; the oldest go, compiled templates and all."""
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data)
+    cache_dir = tmp_path / "cache"
+    for index in range(cache.KEPT_SLOTS + 2):
+        build_site(data, tmp_path / f"site-{index}", today=DATA_DATE, cache_dir=cache_dir)
+    slots = list(cache_dir.iterdir())
+    assert len(slots) == cache.KEPT_SLOTS
+    assert all(any(slot.glob("templates-*")) for slot in slots)
