@@ -254,7 +254,7 @@ class Bench:
 
 # --- the report --------------------------------------------------------------------------------
 
-PHASES = ("check", "validate", "resolve", "plan", "compare", "rows", "render", "write", "save")
+PHASES = ("check", "validate", "resolve", "plan", "compare", "fragments", "render", "write", "save")
 
 
 def machine() -> str:

@@ -97,7 +97,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
            jobs: int, commit_lock: AbstractContextManager | None = None) -> None:
     from .catalog import load_catalog
     from .pages import plan
-    from .render import render_pages, render_rows
+    from .render import render_fragments, render_pages
     from .reuse import Fingerprints, RecordTable, changed_reads, derived_digests, reusable_pages
     from .write import Staging
 
@@ -135,15 +135,16 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         report.phases.append(("compare", time.perf_counter() - started,
                               f"{len(reused)} pages read nothing that changed"))
 
-    rows = row_records = compiled = None
+    fragments = fragment_records = compiled = None
     if session is not None:
-        on_phase("rows")
+        on_phase("fragments")
         started = time.perf_counter()
         compiled = session.template_cache()
-        rows, row_records, fresh = render_rows(catalog, templates_dir, jobs, fingerprints, session.previous_rows(),
-                                               compiled)
-        report.phases.append(("rows", time.perf_counter() - started,
-                              f"{fresh} table rows rendered, {len(rows) - fresh} reused"))
+        fragments, fragment_records, made = render_fragments(catalog, templates_dir, jobs, fingerprints,
+                                                             session.previous_fragments(), compiled)
+        report.phases.append(("fragments", time.perf_counter() - started,
+                              f"{made['row']} table rows and {made['brief']} listing entries made, "
+                              f"{len(fragments) - sum(made.values())} reused"))
 
     on_phase("render")
     started = time.perf_counter()
@@ -164,7 +165,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         busy = 0.0  # seconds this process spent on rendered pages rather than waiting for them
         stats: dict = {}
         for rendered in render_pages(catalog, pages, todo, templates_dir, jobs, fingerprints, staging.put, costs, stats,
-                                     untracked, rows, compiled):
+                                     untracked, fragments, compiled):
             begun = time.perf_counter()
             rel = pages[rendered.index].output_path
             staging.count(rel, bool(rendered.written))
@@ -196,7 +197,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     if session is not None:
         on_phase("save")
         started = time.perf_counter()
-        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)}, records.as_record(), row_records)
+        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)}, records.as_record(), fragment_records)
         report.phases.append(("save", time.perf_counter() - started, "build cache"))
 
 

@@ -9,7 +9,8 @@ One slot per (data folder, output folder) under `.cache/site-builder/<digest>/`:
                    the digest of its output;
 - `models.pickle`  every model file's validated entity and problems, by file digest, and
   `models-delta.pickle` those validated since models.pickle was written (ModelStore);
-- `rows.pickle`    each model's row of the models table, with what it read (render.render_rows);
+- `fragments.pickle` each model's row of the models table and brief in the JSON listings, with
+                   what it read (render.render_fragments);
 - `templates-<code>/` Jinja's compiled templates (Session.template_cache);
 - `checks.pickle`  each model file's cross-file problems, by file digest and a digest of what
                    those checks read in other files (catalog.cross_file_problems).
@@ -176,7 +177,7 @@ class Session:
 
     With `memory` (a dict the caller keeps between builds, as a preview server does) the
     records stay in that dict as objects instead of being pickled to files: the next build
-    starts from the same validated entities, page records and rows without restoring them
+    starts from the same validated entities, page records and fragments without restoring them
     (1.2 s at 10,000 models) and saves without pickling. Compiled templates still go to disk."""
 
     def __init__(self, cache_dir: Path, data_dir: Path, out_dir: Path, templates_dir: Path,
@@ -234,10 +235,11 @@ class Session:
             return None  # not the records of the build that left the output as it is
         return pages
 
-    def previous_rows(self) -> dict:
-        """Model id → (HTML, fingerprinted reads) of the table rows the last build kept: each
-        is checked by its reads (render.render_rows), so any build's rows will do."""
-        return (self.slot.read("rows.pickle") or {}).get("rows", {})
+    def previous_fragments(self) -> dict:
+        """(kind, model id) → (text, fingerprinted reads) of the models' table rows and listing
+        entries the last build kept: each is checked by its reads (render.render_fragments), so
+        any build's will do."""
+        return (self.slot.read("fragments.pickle") or {}).get("fragments", {})
 
     def template_cache(self) -> Any:
         """Jinja's bytecode cache for this code: compiling the templates again took every
@@ -263,12 +265,12 @@ class Session:
             return False
         return then == (st.st_size, st.st_mtime_ns)
 
-    def save(self, report: dict, pages: dict, rows: dict | None = None) -> None:
+    def save(self, report: dict, pages: dict, fragments: dict | None = None) -> None:
         """Record this build; inputs.pickle goes last, as it vouches for the others."""
         build = os.urandom(8).hex()
         self.slot.write("pages.pickle", {**pages, "build": build})
-        if rows is not None:
-            self.slot.write("rows.pickle", {"rows": rows})
+        if fragments is not None:
+            self.slot.write("fragments.pickle", {"fragments": fragments})
         if self.models is not None and self.slot.memory is not None:  # nothing to pickle: keep it whole
             self.slot.write("models.pickle", {"entries": self.models.used, "base": None})
             self.slot.write("models-delta.pickle", {"entries": {}, "base": None})

@@ -1,7 +1,8 @@
 """The machine-readable files of the site, planned like pages but produced in Python.
 
-Each Page here carries `produce(catalog, page, plan) -> bytes` in its context; render.py calls
-it instead of a template. `plan` is every page of the site, which the sitemap lists.
+Each Page here carries `produce(catalog, page, plan, brief) -> bytes` in its context; render.py
+calls it instead of a template. `plan` is every page of the site, which the sitemap lists;
+`brief(model_id)` is the model's summary JSON for the listings (render.py keeps it across builds).
 """
 
 from __future__ import annotations
@@ -17,31 +18,31 @@ from .sitemap import SITEMAP_PATH, build_robots, build_sitemap
 ORIGIN = "site_builder/outputs.py"
 
 
-def _feed(catalog: Catalog, page: Page, plan: Sequence[Page]) -> bytes:
+def _feed(catalog: Catalog, page: Page, plan: Sequence[Page], brief: api.Brief) -> bytes:
     return build_feed(catalog)
 
 
-def _sitemap(catalog: Catalog, page: Page, plan: Sequence[Page]) -> bytes:
+def _sitemap(catalog: Catalog, page: Page, plan: Sequence[Page], brief: api.Brief) -> bytes:
     return build_sitemap(catalog, plan)
 
 
-def _robots(catalog: Catalog, page: Page, plan: Sequence[Page]) -> bytes:
+def _robots(catalog: Catalog, page: Page, plan: Sequence[Page], brief: api.Brief) -> bytes:
     return build_robots(catalog)
 
 
-def _models_json(catalog: Catalog, page: Page, plan: Sequence[Page]) -> bytes:
-    return api.to_bytes(api.model_list_document(catalog))
+def _models_json(catalog: Catalog, page: Page, plan: Sequence[Page], brief: api.Brief) -> bytes:
+    return api.model_list_bytes(catalog, brief)
 
 
-def _model_json(catalog: Catalog, page: Page, plan: Sequence[Page]) -> bytes:
+def _model_json(catalog: Catalog, page: Page, plan: Sequence[Page], brief: api.Brief) -> bytes:
     return api.to_bytes(api.model_document(catalog, page.context["model_id"]))
 
 
-def _catalog_json(catalog: Catalog, page: Page, plan: Sequence[Page]) -> bytes:
-    return api.to_bytes(api.catalog_document(catalog))
+def _catalog_json(catalog: Catalog, page: Page, plan: Sequence[Page], brief: api.Brief) -> bytes:
+    return api.catalog_bytes(catalog, brief)
 
 
-def _schema(catalog: Catalog, page: Page, plan: Sequence[Page]) -> bytes:
+def _schema(catalog: Catalog, page: Page, plan: Sequence[Page], brief: api.Brief) -> bytes:
     return published_schema.schema_files()[page.context["schema_file"]]
 
 

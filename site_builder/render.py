@@ -159,10 +159,10 @@ def cited(numbers: Any, value: Any, default_source: Any) -> Markup:
 
 
 def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
-                     rows: dict[str, tuple[Markup, frozenset]] | None = None,
+                     fragments: dict[tuple[str, str], tuple[Any, frozenset]] | None = None,
                      bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
-    """The environment pages render in; `rows` are table rows already rendered (render_rows),
-    `bytecode_cache` keeps compiled templates across builds."""
+    """The environment pages render in; `fragments` are models' rows and briefs already made
+    (render_fragments), `bytecode_cache` keeps compiled templates across builds."""
     env = jinja2.Environment(
         bytecode_cache=bytecode_cache,
         loader=jinja2.FileSystemLoader(str(templates_dir)),
@@ -197,97 +197,116 @@ def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
     from .jsonld import model_jsonld  # imports this module
 
     env.globals["model_jsonld"] = functools.partial(model_jsonld, catalog)
-    env.globals["model_row"] = _row_renderer(env, rows or {})
+    prepared = fragments or {}
+    env.globals["model_row"] = _fragment_maker(env, "row", prepared, Markup)
+    env.globals["model_brief"] = _fragment_maker(env, "brief", prepared, str)
     return env
 
 
 ROW_TEMPLATE = "partials/model_row.html"
 
 
-def _row_renderer(env: jinja2.Environment, prepared: dict[str, tuple[Markup, frozenset]]) -> Callable[[str], Markup]:
-    """model_row(id): the model's row of the models table, rendered once per environment.
+def _make_fragment(env: jinja2.Environment, kind: str, model_id: str) -> str:
+    """A model's "row" in the models table (ROW_TEMPLATE), or its "brief" in the JSON listings."""
+    if kind == "row":
+        return env.get_template(ROW_TEMPLATE).render(model_id=model_id)
+    from .api import summary_json
+
+    return summary_json(env.globals["catalog"], model_id)
+
+
+def _fragment_maker(env: jinja2.Environment, kind: str, prepared: dict[tuple[str, str], tuple[Any, frozenset]],
+                    wrap: Callable[[str], Any]) -> Callable[[str], Any]:
+    """model_row(id) / model_brief(id): a model's fragment, made once per environment.
 
     The index, every organization, license, family and format page list the same rows (at
     10,000 models a row appeared six times; rendering it once saved 1.4 s of a one-process
-    build). A reused row replays what it read, so a page still records every read it depends on."""
+    build), and both JSON listings the same briefs. A fragment made before (here or by
+    render_fragments) replays what it read, so a page still records every read it depends on."""
     from .tracking import record, recording
 
-    rows: dict[str, tuple[Markup, frozenset]] = dict(prepared)
+    made: dict[str, tuple[Any, frozenset]] = {}
 
-    def model_row(model_id: str) -> Markup:
-        found = rows.get(model_id)
+    def fragment(model_id: str) -> Any:
+        found = made.get(model_id) or prepared.get((kind, model_id))
         if found is None:
             with recording() as reads:
-                html = env.get_template(ROW_TEMPLATE).render(model_id=model_id)
-            found = rows[model_id] = (Markup(html), frozenset(reads))
+                text = _make_fragment(env, kind, model_id)
+            found = made[model_id] = (wrap(text), frozenset(reads))
         for dep in found[1]:
             record(dep)
         return found[0]
 
-    return model_row
+    return fragment
 
 
-RowRecord = tuple[str, tuple]
-"""A row kept for the next build: its HTML and what it read, with fingerprints."""
+FRAGMENT_KINDS = ("row", "brief")
+FragmentRecord = tuple[str, tuple]
+"""A fragment kept for the next build: its text and what it read, with fingerprints."""
 
 
-def render_rows(catalog: Catalog, templates_dir: Path, jobs: int, fingerprints: Any,
-                previous: dict[str, RowRecord], bytecode_cache: jinja2.BytecodeCache | None = None,
-                ) -> tuple[dict[str, tuple[Markup, frozenset]], dict[str, RowRecord], int]:
-    """Every model's table row, before the pages, for an incremental build: (rows for
-    make_environment, records to keep, how many were rendered). A row the last build kept is
-    reused when everything it read (the model, its derived figures, its organization and
-    license, the templates, what making the environment read) has the same fingerprint; the
-    others are rendered across `jobs` processes. The index then joins 10,000 rows instead of
-    rendering them (1.4 s of every one-model edit at 10,000 models), and so do the facet pages."""
+def render_fragments(catalog: Catalog, templates_dir: Path, jobs: int, fingerprints: Any,
+                     previous: dict[tuple[str, str], FragmentRecord],
+                     bytecode_cache: jinja2.BytecodeCache | None = None,
+                     ) -> tuple[dict[tuple[str, str], tuple[Any, frozenset]], dict[tuple[str, str], FragmentRecord],
+                                dict[str, int]]:
+    """Every model's fragments (its table row, its brief in the JSON listings), before the
+    pages, for an incremental build: (fragments for make_environment, records to keep, how
+    many of each kind were made). A fragment the last build kept is reused when everything it read (the
+    model, its derived figures, its organization and license, the templates, what making the
+    environment read) has the same fingerprint; the others are made across `jobs` processes.
+    Pages listing every model then join kept fragments: the index rendered 10,000 rows (1.4 s
+    of every one-model edit at 10,000 models) and each listing serialized 10,000 briefs (0.3 s)."""
     from . import parallel
 
-    rows: dict[str, tuple[Markup, frozenset]] = {}
-    records: dict[str, RowRecord] = {}
+    fragments: dict[tuple[str, str], tuple[Any, frozenset]] = {}
+    records: dict[tuple[str, str], FragmentRecord] = {}
     of = fingerprints.of
     todo = []
-    for model_id in catalog.models:
-        kept = previous.get(model_id)
-        if kept is not None and all(of(dep) == fingerprint for dep, fingerprint in kept[1]):
-            rows[model_id] = (Markup(kept[0]), frozenset(dep for dep, _ in kept[1]))
-            records[model_id] = kept
-        else:
-            todo.append(model_id)
+    for kind in FRAGMENT_KINDS:
+        wrap = Markup if kind == "row" else str
+        for model_id in catalog.models:
+            key = (kind, model_id)
+            kept = previous.get(key)
+            if kept is not None and all(of(dep) == fingerprint for dep, fingerprint in kept[1]):
+                fragments[key] = (wrap(kept[0]), frozenset(dep for dep, _ in kept[1]))
+                records[key] = kept
+            else:
+                todo.append(key)
     state = (_RenderState(catalog, (), templates_dir, fingerprints, None, bytecode_cache=bytecode_cache), todo)
     processes = parallel.processes(len(todo), jobs, min_items=500)
-    for chunk in parallel.run(_row_chunk, state, parallel.chunked(len(todo), 250), processes):
-        for model_id, html, reads in chunk:
-            rows[model_id] = (Markup(html), reads or frozenset())
+    for chunk in parallel.run(_fragment_chunk, state, parallel.chunked(len(todo), 250), processes):
+        for key, text, reads in chunk:
+            fragments[key] = ((Markup if key[0] == "row" else str)(text), reads or frozenset())
             fingerprinted = fingerprints.reads(reads) if reads is not None else None
-            if fingerprinted is not None:  # else rendered again next time
-                records[model_id] = (html, fingerprinted)
-    return rows, records, len(todo)
+            if fingerprinted is not None:  # else made again next time
+                records[key] = (text, fingerprinted)
+    return fragments, records, {kind: sum(key[0] == kind for key in todo) for kind in FRAGMENT_KINDS}
 
 
-def _row_chunk(state: tuple, positions: Iterable[int]) -> list[tuple[str, str, frozenset | None]]:
-    """(model id, row HTML, what it read or None when the catalog could not be tracked)."""
+def _fragment_chunk(state: tuple, positions: Iterable[int]) -> list[tuple[tuple[str, str], str, frozenset | None]]:
+    """(key, text, what it read or None when the catalog could not be tracked)."""
     render_state, todo = state
     from .tracking import recording
 
     tracked = render_state.tracked_env()
     done = []
     for position in positions:
-        model_id = todo[position]
-        if tracked is None:  # nothing vouches for such a row: it is not kept
-            html = render_state.plain_env().get_template(ROW_TEMPLATE).render(model_id=model_id)
-            done.append((model_id, html, None))
+        kind, model_id = key = todo[position]
+        if tracked is None:  # nothing vouches for such a fragment: it is not kept
+            done.append((key, _make_fragment(render_state.plain_env(), kind, model_id), None))
             continue
         env, env_reads = tracked
         with recording() as reads:
-            html = env.get_template(ROW_TEMPLATE).render(model_id=model_id)
-        done.append((model_id, html, env_reads | reads))
+            text = _make_fragment(env, kind, model_id)
+        done.append((key, text, env_reads | reads))
     return done
 
 
 def render_page(env: jinja2.Environment, page: Page, plan: Sequence[Page] = ()) -> bytes:
     produce = page.context.get("produce")
     if produce is not None:  # feed, sitemap, JSON: built in Python (site_builder/outputs.py)
-        return produce(env.globals["catalog"], page, plan)
+        return produce(env.globals["catalog"], page, plan, env.globals["model_brief"])
     template = env.get_template(page.template)
     html = template.render(page=page, **page.context)
     return html.encode("utf-8")
@@ -315,7 +334,7 @@ def render_pages(catalog: Catalog, pages: Sequence[Page], todo: Iterable[int], t
                  jobs: int = 1, fingerprints: Any = None, place: Callable[[str, bytes], bool] | None = None,
                  costs: dict[int, float] | None = None, stats: dict | None = None,
                  untracked: frozenset[int] = frozenset(),
-                 rows: dict[str, tuple[Markup, frozenset]] | None = None,
+                 fragments: dict[tuple[str, str], tuple[Any, frozenset]] | None = None,
                  bytecode_cache: jinja2.BytecodeCache | None = None) -> Iterator[Rendered]:
     """Render pages[i] for each i in todo, across `jobs` forked processes when the work is
     large enough, yielding each page as it finishes, in no particular order.
@@ -325,12 +344,13 @@ def render_pages(catalog: Catalog, pages: Sequence[Page], todo: Iterable[int], t
     written where it was rendered (a worker writes its own pages). `costs` (seconds each page
     took last time) puts the slowest pages first, so that one big page does not finish last.
     `stats["processes"]` is set to the number of processes used. Pages in `untracked` (those that
-    could not be tracked last time) are rendered untracked straight away. `rows`: table rows
-    already rendered (render_rows); `bytecode_cache`: compiled templates kept across builds.
+    could not be tracked last time) are rendered untracked straight away. `fragments`: models'
+    rows and briefs already made (render_fragments); `bytecode_cache`: compiled templates kept
+    across builds.
     The bytes are the same whatever `jobs`, with or without tracking."""
     from . import parallel
 
-    state = _RenderState(catalog, pages, templates_dir, fingerprints, place, rows, bytecode_cache)
+    state = _RenderState(catalog, pages, templates_dir, fingerprints, place, fragments, bytecode_cache)
     state.untracked = untracked
     chunks, expected = schedule(pages, list(todo), costs or {})
     processes = jobs if expected >= RENDER_MIN_PARALLEL_SECONDS and parallel.can_fork() else 1
@@ -381,9 +401,9 @@ class _RenderState:
     """What a rendering process needs; its environments are made once per process."""
 
     def __init__(self, catalog: Catalog, pages: Sequence[Page], templates_dir: Path, fingerprints: Any,
-                 place: Callable[[str, bytes], bool] | None, rows: dict | None = None,
+                 place: Callable[[str, bytes], bool] | None, fragments: dict | None = None,
                  bytecode_cache: jinja2.BytecodeCache | None = None):
-        self.catalog, self.pages, self.rows, self.bytecode_cache = catalog, pages, rows, bytecode_cache
+        self.catalog, self.pages, self.fragments, self.bytecode_cache = catalog, pages, fragments, bytecode_cache
         self.untracked: frozenset[int] = frozenset()
         self.templates_dir, self.fingerprints, self.place = templates_dir, fingerprints, place
         self._plain: jinja2.Environment | None = None
@@ -391,7 +411,7 @@ class _RenderState:
 
     def plain_env(self) -> jinja2.Environment:
         if self._plain is None:
-            self._plain = make_environment(self.catalog, self.templates_dir, self.rows, self.bytecode_cache)
+            self._plain = make_environment(self.catalog, self.templates_dir, self.fragments, self.bytecode_cache)
         return self._plain
 
     def tracked_env(self) -> tuple[jinja2.Environment, frozenset] | None:
@@ -401,7 +421,7 @@ class _RenderState:
 
             try:
                 with recording() as reads:
-                    env = make_environment(track(self.catalog), self.templates_dir, self.rows, self.bytecode_cache)
+                    env = make_environment(track(self.catalog), self.templates_dir, self.fragments, self.bytecode_cache)
             except Exception:  # code that needs the real catalog: this build renders untracked
                 self._tracked = None
             else:

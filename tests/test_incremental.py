@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -122,7 +123,7 @@ def test_a_page_kind_the_cache_has_never_seen_is_tracked_too(workspace, monkeypa
         "{% for model_id, model in catalog.models.items() if model.license_id == license_id %}"
         "{{ model.name }}\n{% endfor %}")
 
-    def license_names(catalog, page, plan):  # json.dumps refuses a tracked view: rendered untracked
+    def license_names(catalog, page, plan, brief):  # json.dumps refuses a tracked view: rendered untracked
         return json.dumps(catalog.licenses, default=lambda entity: entity.name).encode()
 
     def by_license(catalog):
@@ -526,28 +527,36 @@ def test_cross_file_checks_of_unchanged_models_are_taken_from_the_last_build(wor
     assert unknown and all(p.line > 1 for p in unknown)  # located in unchanged files too
 
 
-def test_table_rows_are_kept_across_builds_and_rendered_again_when_what_they_read_changes(workspace):
+def made(report) -> tuple[int, int, int]:
+    """(table rows, listing entries) made, and fragments reused, from the fragments phase."""
+    found = re.fullmatch(r"(\d+) table rows and (\d+) listing entries made, (\d+) reused", phase(report, "fragments"))
+    assert found, phase(report, "fragments")
+    return int(found.group(1)), int(found.group(2)), int(found.group(3))
+
+
+def test_fragments_are_kept_across_builds_and_made_again_when_what_they_read_changes(workspace):
+    """A model's table row and its brief in the JSON listings are kept by what they read."""
     data, templates, root, incremental, same_as_clean = workspace
     models = len(same_as_clean().catalog.models)
-    assert phase(incremental(), "rows") == f"0 table rows rendered, {models} reused"
+    assert made(incremental()) == (0, 0, 2 * models)
 
     edit(data / "models/llama-3.1-8b-instruct.yaml", "name: Llama 3.1 8B Instruct", "name: Llama 3.1 8B Instruct (x)")
-    report = same_as_clean()
-    assert phase(report, "rows") == f"1 table rows rendered, {models - 1} reused"
-    index = (root / "site/index.html").read_text()
-    assert "Llama 3.1 8B Instruct (x)" in index
+    assert made(same_as_clean()) == (1, 1, 2 * models - 2)
+    assert "Llama 3.1 8B Instruct (x)" in (root / "site/index.html").read_text()
+    listing = json.loads((root / "site/api/models.json").read_text())
+    assert "Llama 3.1 8B Instruct (x)" in [model["name"] for model in listing["models"]]
 
-    edit(data / "organizations.yaml", "name: Meta", "name: Meta Platforms")  # read by Meta's rows
+    edit(data / "organizations.yaml", "name: Meta", "name: Meta Platforms")  # shown in Meta's rows only
     report = same_as_clean()
     meta = sum(model.organization == "meta" for model in report.catalog.models.values())
-    assert phase(report, "rows") == f"{meta} table rows rendered, {models - meta} reused"
+    assert made(report) == (meta, 0, 2 * models - meta)
 
     with open(templates / "partials/model_row.html", "a") as row:
         row.write("{# edited #}\n")
-    assert phase(same_as_clean(), "rows") == f"{models} table rows rendered, 0 reused"
-    # Links in a row follow base_url, which the environment reads, not the row: still redone.
+    assert made(same_as_clean()) == (models, 0, models)
+    # Links follow base_url, which making the environment reads (and the briefs' urls): all redone.
     edit(data / "site.yaml", "base_url: https://models.example.org/", "base_url: https://models.example.org/catalog/")
-    assert phase(same_as_clean(), "rows") == f"{models} table rows rendered, 0 reused"
+    assert made(same_as_clean()) == (models, models, 0)
     assert 'href="/catalog/models/llama-3.1-8b-instruct/"' in (root / "site/index.html").read_text()
 
 
@@ -575,15 +584,15 @@ def test_compiled_templates_are_kept_for_this_code_only(workspace, monkeypatch):
     assert [folder.name for folder in stale.glob("*/templates-*")] == [folders[0].name]
 
 
-def test_rows_rendered_untracked_are_not_kept(workspace, monkeypatch):
-    """When the catalog cannot be tracked, a row's reads are unknown: it is used in this build
-    but not kept for the next, which could not tell whether it is still right."""
+def test_fragments_made_untracked_are_not_kept(workspace, monkeypatch):
+    """When the catalog cannot be tracked, a fragment's reads are unknown: it is used in this
+    build but not kept for the next, which could not tell whether it is still right."""
     from site_builder import render
 
     data, templates, root, incremental, same_as_clean = workspace
     monkeypatch.setattr(render._RenderState, "tracked_env", lambda self: None)
     models = len(same_as_clean().catalog.models)
-    assert phase(same_as_clean(), "rows") == f"{models} table rows rendered, 0 reused"
+    assert made(same_as_clean()) == (models, models, 0)
 
 
 
@@ -606,7 +615,7 @@ def test_records_kept_in_memory_are_not_pickled_and_entities_are_not_restored(tm
     assert all(second.catalog.derived[m] is first.catalog.derived[m] for m in unchanged)  # not derived again
     assert second.catalog.derived["phi-4"] is not first.catalog.derived["phi-4"]
     assert not list((tmp_path / "cache").rglob("*.pickle"))
-    assert {name for _, name in memory} >= {"inputs.pickle", "pages.pickle", "models.pickle", "rows.pickle"}
+    assert {name for _, name in memory} >= {"inputs.pickle", "pages.pickle", "models.pickle", "fragments.pickle"}
 
     license_id = first.catalog.models["phi-4"].license_id
     edit(data / "licenses.yaml", f"{license_id}:\n  name: ", f"{license_id}:\n  name: Edited ")

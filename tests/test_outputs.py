@@ -383,3 +383,19 @@ def test_rebuilds_are_byte_identical_across_hash_seeds(tmp_path):
         outputs.append({p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()})
     assert outputs[0] == outputs[1]
     assert {"feed.xml", "sitemap.xml", "robots.txt", "api/models.json", "api/catalog.json"} <= outputs[0].keys()
+
+
+@pytest.mark.parametrize("models", ["all", "none"])
+def test_listings_joined_from_briefs_are_the_documents_pydantic_writes(models):
+    """/api/models.json and /api/catalog.json are joined from each model's brief (kept across
+    builds); the bytes are those of the whole document serialized by pydantic."""
+    import dataclasses
+
+    from site_builder import api
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    if models == "none":
+        catalog = dataclasses.replace(catalog, models={})
+    brief = lambda model_id: api.summary_json(catalog, model_id)  # noqa: E731
+    assert api.model_list_bytes(catalog, brief) == api.to_bytes(api.model_list_document(catalog))
+    assert api.catalog_bytes(catalog, brief) == api.to_bytes(api.catalog_document(catalog))
