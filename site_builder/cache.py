@@ -271,9 +271,8 @@ class Session:
         self.slot.write("pages.pickle", {**pages, "build": build})
         if fragments is not None:
             self.slot.write("fragments.pickle", {"fragments": fragments})
-        if self.models is not None and self.slot.memory is not None:  # nothing to pickle: keep it whole
-            self.slot.write("models.pickle", {"entries": self.models.used, "base": None})
-            self.slot.write("models-delta.pickle", {"entries": {}, "base": None})
+        if self.models is not None and self.slot.memory is not None:  # nothing to pickle: keep it whole, no delta
+            self.slot.write("models.pickle", {"entries": self.models.used})
         elif self.models is not None:
             whole, delta = self.models.records()
             base = self._store_base

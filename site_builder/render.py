@@ -198,8 +198,8 @@ def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
 
     env.globals["model_jsonld"] = functools.partial(model_jsonld, catalog)
     prepared = fragments or {}
-    env.globals["model_row"] = _fragment_maker(env, "row", prepared, Markup)
-    env.globals["model_brief"] = _fragment_maker(env, "brief", prepared, str)
+    env.globals["model_row"] = _fragment_maker(env, "row", prepared)
+    env.globals["model_brief"] = _fragment_maker(env, "brief", prepared)
     return env
 
 
@@ -215,8 +215,8 @@ def _make_fragment(env: jinja2.Environment, kind: str, model_id: str) -> str:
     return summary_json(env.globals["catalog"], model_id)
 
 
-def _fragment_maker(env: jinja2.Environment, kind: str, prepared: dict[tuple[str, str], tuple[Any, frozenset]],
-                    wrap: Callable[[str], Any]) -> Callable[[str], Any]:
+def _fragment_maker(env: jinja2.Environment, kind: str,
+                    prepared: dict[tuple[str, str], tuple[Any, frozenset]]) -> Callable[[str], Any]:
     """model_row(id) / model_brief(id): a model's fragment, made once per environment.
 
     The index, every organization, license, family and format page list the same rows (at
@@ -232,7 +232,7 @@ def _fragment_maker(env: jinja2.Environment, kind: str, prepared: dict[tuple[str
         if found is None:
             with recording() as reads:
                 text = _make_fragment(env, kind, model_id)
-            found = made[model_id] = (wrap(text), frozenset(reads))
+            found = made[model_id] = (FRAGMENT_KINDS[kind](text), frozenset(reads))
         for dep in found[1]:
             record(dep)
         return found[0]
@@ -240,7 +240,8 @@ def _fragment_maker(env: jinja2.Environment, kind: str, prepared: dict[tuple[str
     return fragment
 
 
-FRAGMENT_KINDS = ("row", "brief")
+FRAGMENT_KINDS: dict[str, Callable[[str], Any]] = {"row": Markup, "brief": str}
+"""Each kind of fragment and what its text is handed out as (a row is HTML, a brief JSON text)."""
 FragmentRecord = tuple[str, tuple]
 """A fragment kept for the next build: its text and what it read, with fingerprints."""
 
@@ -252,9 +253,10 @@ def render_fragments(catalog: Catalog, templates_dir: Path, jobs: int, fingerpri
                                 dict[str, int]]:
     """Every model's fragments (its table row, its brief in the JSON listings), before the
     pages, for an incremental build: (fragments for make_environment, records to keep, how
-    many of each kind were made). A fragment the last build kept is reused when everything it read (the
-    model, its derived figures, its organization and license, the templates, what making the
-    environment read) has the same fingerprint; the others are made across `jobs` processes.
+    many of each kind were made). A fragment the last build kept is reused when everything it
+    read (the model, its derived figures, its organization and license, the templates, what
+    making the environment read) has the same fingerprint; the others are made across `jobs`
+    processes.
     Pages listing every model then join kept fragments: the index rendered 10,000 rows (1.4 s
     of every one-model edit at 10,000 models) and each listing serialized 10,000 briefs (0.3 s)."""
     from . import parallel
@@ -263,8 +265,7 @@ def render_fragments(catalog: Catalog, templates_dir: Path, jobs: int, fingerpri
     records: dict[tuple[str, str], FragmentRecord] = {}
     of = fingerprints.of
     todo = []
-    for kind in FRAGMENT_KINDS:
-        wrap = Markup if kind == "row" else str
+    for kind, wrap in FRAGMENT_KINDS.items():
         for model_id in catalog.models:
             key = (kind, model_id)
             kept = previous.get(key)
@@ -277,7 +278,7 @@ def render_fragments(catalog: Catalog, templates_dir: Path, jobs: int, fingerpri
     processes = parallel.processes(len(todo), jobs, min_items=500)
     for chunk in parallel.run(_fragment_chunk, state, parallel.chunked(len(todo), 250), processes):
         for key, text, reads in chunk:
-            fragments[key] = ((Markup if key[0] == "row" else str)(text), reads or frozenset())
+            fragments[key] = (FRAGMENT_KINDS[key[0]](text), reads or frozenset())
             fingerprinted = fingerprints.reads(reads) if reads is not None else None
             if fingerprinted is not None:  # else made again next time
                 records[key] = (text, fingerprinted)

@@ -635,3 +635,21 @@ def test_only_the_most_recent_cache_slots_are_kept_with_their_compiled_templates
     slots = list(cache_dir.iterdir())
     assert len(slots) == cache.KEPT_SLOTS
     assert all(any(slot.glob("templates-*")) for slot in slots)
+
+
+def test_cross_file_checks_of_files_parsed_in_this_build_run_where_they_are_validated(tmp_path, monkeypatch):
+    """Given the build date, validation runs each parsed model's cross-file checks with its
+    document at hand; resolving then takes them as they are instead of checking again."""
+    from site_builder import catalog as catalog_module
+    from site_builder.validate import validate_catalog
+
+    validated = validate_catalog(REPO / "data", DATA_DATE)
+    assert set(validated.model_checks) == set(validated.model_paths.values())
+    assert any(validated.model_checks.values())  # the stale-price warnings, among others
+
+    def checked_again(*args, **kwargs):
+        raise AssertionError("checked again while resolving")
+
+    monkeypatch.setattr(catalog_module, "model_problems", checked_again)
+    problems = catalog_module.cross_file_problems(validated, DATA_DATE)
+    assert sorted(problems) == sorted(p for found in validated.model_checks.values() for p in found)
