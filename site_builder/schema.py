@@ -164,17 +164,17 @@ class PartialDate:
         day = self.day or calendar.monthrange(self.year, month)[1]
         return datetime.date(self.year, month, day)
 
-    def _key(self) -> tuple:
+    def sort_key(self) -> tuple:
         return (self.year, self.month or 0, self.day or 0)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, PartialDate) and self._key() == other._key()
+        return isinstance(other, PartialDate) and self.sort_key() == other.sort_key()
 
     def __lt__(self, other: "PartialDate") -> bool:
-        return self._key() < other._key()
+        return self.sort_key() < other.sort_key()
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self.sort_key())
 
     def __str__(self) -> str:
         text = f"{self.year:04d}"

@@ -7,6 +7,7 @@ and dict-key markers); we walk the same types to turn that into a path through t
 
 from __future__ import annotations
 
+import os
 import types
 import typing
 import dataclasses
@@ -55,10 +56,22 @@ class Validated:
     """Display path → the cross-file problems of each model file parsed in this build."""
 
 
-def catalog_files(data_dir: Path) -> tuple[Path, list[Path], list[Path]]:
-    """site.yaml, the shared files and the model files, in a stable order."""
+def catalog_files(data_dir: Path) -> tuple[Path, list[Path], list[tuple[Path, str]]]:
+    """site.yaml, the shared files, and the model files with their display paths, in a stable
+    order. The folder is listed once with scandir and resolved once: a stat and a resolve per
+    file cost an incremental build 0.2 s at 10,000 models."""
     models_dir = data_dir / "models"
-    models = sorted(p for p in models_dir.iterdir() if p.is_file()) if models_dir.is_dir() else []
+    try:
+        with os.scandir(models_dir) as entries:
+            found = sorted((entry.name, entry.is_symlink()) for entry in entries if entry.is_file())
+    except (FileNotFoundError, NotADirectoryError):
+        found = []
+    shown_dir = display_path(models_dir)
+    models = []
+    for name, link in found:
+        path = models_dir / name
+        # a symlinked file is shown where it leads, like display_path does
+        models.append((path, display_path(path) if link else name if shown_dir == "." else f"{shown_dir}/{name}"))
     return data_dir / "site.yaml", [data_dir / name for name in SHARED_FILES], models
 
 
@@ -102,8 +115,7 @@ def validate_catalog(data_dir: Path, today: datetime.date | None = None) -> Vali
         known[path.name] = frozenset(str(key) for key in doc.data)
 
     pending: list[tuple[str, Path, str]] = []
-    for path in model_paths:
-        shown = display_path(path)
+    for path, shown in model_paths:
         if path.name.startswith("."):
             continue
         if path.suffix != ".yaml":
@@ -118,7 +130,7 @@ def validate_catalog(data_dir: Path, today: datetime.date | None = None) -> Vali
             continue
         pending.append((model_id, path, shown))
 
-    known["models"] = frozenset(p.stem for p in model_paths if p.suffix == ".yaml")
+    known["models"] = frozenset(p.stem for p, _ in model_paths if p.suffix == ".yaml")
     context = check_context(site, shared, known, today) if today is not None else None
     models: dict[str, ModelFile] = {}
     shown_models: dict[str, str] = {}

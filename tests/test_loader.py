@@ -86,3 +86,23 @@ def test_syntax_error_position_and_tab_hint():
 
 def test_several_documents_rejected():
     assert "another document" in error_of(b"a: 1\n---\nb: 2\n").message
+
+
+def test_model_files_are_shown_as_display_path_shows_them(catalog_dir, monkeypatch):
+    """catalog_files lists the folder once and resolves it once; each path must still read as
+    display_path shows it: relative to the working directory, a symlink at its target."""
+    from site_builder.loader import display_path
+    from site_builder.validate import catalog_files
+
+    models = catalog_dir / "models"
+    outside = catalog_dir.parent / "elsewhere"
+    outside.mkdir()
+    (outside / "linked.yaml").write_text("x: 1\n")
+    (models / "linked.yaml").symlink_to(outside / "linked.yaml")
+    for cwd in (catalog_dir.parent, models, catalog_dir.parent.parent):
+        monkeypatch.chdir(cwd)
+        shown = dict(catalog_files(catalog_dir)[2])
+        assert shown, "the fixture has model files"
+        assert shown == {path: display_path(path) for path in shown}
+    monkeypatch.chdir(catalog_dir.parent)
+    assert dict(catalog_files(catalog_dir)[2])[models / "linked.yaml"] == "elsewhere/linked.yaml"
