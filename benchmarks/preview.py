@@ -5,7 +5,9 @@ server's threads is unsafe), the build cache's records kept in memory between re
 lock held while files are replaced. This script builds the same way (the same build_site
 arguments as serve.Preview), once unmeasured, then times `--runs` rebuilds, each after editing
 one benchmark score in --model as bench.py does, and after each puts the file back and rebuilds
-unmeasured. One JSON line per timed rebuild: seconds and the build's phases.
+unmeasured. One JSON line per timed rebuild: seconds, the build's phases, and `shown`: the
+seconds until the edited model's own pages were in place (serve then reloads the tabs showing
+them; build_site's `first`), or null when the build did not show them first.
 """
 
 from __future__ import annotations
@@ -37,18 +39,22 @@ def main() -> None:
     memory: dict = {}
     lock = threading.Lock()
 
+    shown: list[float] = []
+
     def rebuild():
-        return build_site(args.data, args.out, cache_dir=scratch / "cache", commit_lock=lock, memory=memory)
+        return build_site(args.data, args.out, cache_dir=scratch / "cache", commit_lock=lock, memory=memory,
+                          first=lambda urls: shown.append(time.perf_counter()))
 
     text = args.model.read_text()
     try:
         rebuild()  # the preview's first build
         for index in range(args.runs):
             args.model.write_text(edited_score(text, index))
+            shown.clear()
             started = time.perf_counter()
             report = rebuild()
             seconds = time.perf_counter() - started
-            print(json.dumps({"seconds": seconds, "phases": {name: s for name, s, _ in report.phases},
+            print(json.dumps({"seconds": seconds, "shown": shown[0] - started if shown else None, "phases": {name: s for name, s, _ in report.phases},
                               "details": {name: detail for name, _, detail in report.phases}}), flush=True)
             args.model.write_text(text)
             rebuild()  # back in step with the files, unmeasured

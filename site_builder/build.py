@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import gc
 import time
@@ -58,6 +59,7 @@ def build_site(
     skip_if_unchanged: bool = False,
     commit_lock: AbstractContextManager | None = None,
     memory: dict | None = None,
+    first: Callable[[tuple[str, ...]], None] | None = None,
 ) -> BuildReport:
     """Build the site into out_dir; raises CatalogInvalid (nothing written) on bad data.
     `on_phase` is told each phase's name as it starts (for a progress line).
@@ -70,7 +72,10 @@ def build_site(
     changed and the output is as the last build left it: that report has no catalog, only `kept`.
     `commit_lock` is held while the new files replace the old ones (a preview server's readers
     take it too). `memory`: a dict kept by the caller between builds, which then holds the
-    cache's records as objects instead of files under cache_dir (cache.Session)."""
+    cache's records as objects instead of files under cache_dir (cache.Session).
+    `first(urls)`, for a preview: when the change since the last build is an edit of a few model
+    files, their own pages are rendered and put in place first (`show_first`), then `first`
+    is told their urls, before the rest of the build runs as usual."""
     jobs = default_jobs() if jobs is None else max(1, jobs)
     report = BuildReport()
     with _fewer_collections():
@@ -88,14 +93,17 @@ def build_site(
             report.phases.append(("check", time.perf_counter() - started,
                                   f"{len(session.stamps)} input files, {session.changed_inputs} changed"
                                   + (f"; building because {reason}" if reason else "")))
-        _build(report, session, data_dir, out_dir, templates_dir, today, finish, on_phase, jobs, commit_lock)
+        _build(report, session, data_dir, out_dir, templates_dir, today, finish, on_phase, jobs, commit_lock,
+               first if session is not None and finish is None else None)
     return report
 
 
 def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, out_dir: Path, templates_dir: Path,
            today: datetime.date | None, finish: Callable[[Path], None] | None, on_phase: Callable[[str], None],
-           jobs: int, commit_lock: AbstractContextManager | None = None) -> None:
+           jobs: int, commit_lock: AbstractContextManager | None = None,
+           first: Callable[[tuple[str, ...]], None] | None = None) -> None:
     from .catalog import load_catalog
+    from .derive import with_facets
     from .pages import plan
     from .render import render_fragments, render_pages
     from .reuse import Fingerprints, RecordTable, changed_reads, derived_digests, reusable_pages
@@ -106,20 +114,37 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     loading = session.loading(jobs) if session is not None else cache.Loading(jobs=jobs)
     restored = time.perf_counter() - started  # the model store, read from the cache
     with cache.loading(loading):
-        catalog = load_catalog(data_dir, today)
-    report.catalog = catalog
+        catalog = load_catalog(data_dir, today, facets=False)
     resolved = time.perf_counter()
     validated = started + restored + loading.seconds if loading.seconds else resolved
     files = f"{loading.parsed} files parsed, {loading.reused} from the cache" if session else f"{loading.parsed} files"
     report.phases.append(("validate", validated - started, f"{len(catalog.models)} models, "
                           f"{sum(map(len, _shared(catalog)))} shared entities; {files}"))
-    report.phases.append(("resolve", resolved - validated, "references, derived figures, groupings"))
 
+    # The plan does not read the groupings, and the edited models' own pages need neither: a
+    # preview shows them before the groupings are made (0.35 s at 10,000 models).
     on_phase("plan")
     started = time.perf_counter()
     pages = plan(catalog)
+    planned = time.perf_counter() - started
+    shown: tuple[str, ...] = ()
+    edited = session.edited_models(data_dir) if first is not None and session is not None else None
+    if edited:
+        started = time.perf_counter()
+        shown = show_first(catalog, pages, edited, templates_dir, out_dir, commit_lock, session.template_cache())
+        if shown:
+            first(shown)
+        showing = time.perf_counter() - started
+
+    started = time.perf_counter()
+    catalog = with_facets(catalog)
+    report.catalog = catalog
     report.pages = pages
-    report.phases.append(("plan", time.perf_counter() - started, f"{len(pages)} pages"))
+    report.phases.append(("resolve", resolved - validated + time.perf_counter() - started,
+                          "references, derived figures, groupings"))
+    report.phases.append(("plan", planned, f"{len(pages)} pages"))
+    if shown:
+        report.phases.append(("first", showing, f"{len(shown)} pages of the edited models shown before the rest"))
 
     fingerprints = previous = None
     reused: dict = {}
@@ -199,6 +224,40 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         started = time.perf_counter()
         session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)}, records.as_record(), fragment_records)
         report.phases.append(("save", time.perf_counter() - started, "build cache"))
+
+
+def show_first(catalog: Catalog, pages: list[Page], model_ids: tuple[str, ...], templates_dir: Path, out_dir: Path,
+               lock: AbstractContextManager | None, bytecode_cache: Any = None) -> tuple[str, ...]:
+    """Render the pages of the edited models (those whose origin is their file) and put each in
+    place in out_dir at once (write.replace_files); their urls, or () when there is nothing to
+    show or any of them fails to render (the build that follows then reports it). In a preview
+    the edited model's page is what the editor is looking at: at 10,000 models it shows in well
+    under a second, where the whole rebuild (leaderboards, charts, listings) takes seconds. The
+    build goes on as usual afterwards and renders these pages again, tracked, into the same
+    bytes (a few milliseconds); until it ends, other pages may still show the old figures."""
+    from .render import make_environment, render_page
+    from .write import replace_files
+
+    origins = {catalog.model_paths[m] for m in model_ids if m in catalog.model_paths}
+    chosen = [page for page in pages if page.origin in origins]
+    if not chosen:
+        return ()
+    try:  # without the groupings: a page that reads them fails here, and is not shown first
+        env = make_environment(dataclasses.replace(catalog, facets=_NotYet()), templates_dir, None, bytecode_cache)
+        files = [(page.output_path, render_page(env, page, pages)) for page in chosen]
+    except Exception:
+        return ()
+    replace_files(out_dir, files, lock)
+    return tuple(page.url for page in chosen)
+
+
+class _NotYet:
+    """The groupings while the edited models' pages are shown first: any use of them fails."""
+
+    def _fail(self, *args: Any) -> Any:
+        raise LookupError("the groupings are made after the edited models' pages are shown")
+
+    __getattr__ = __getitem__ = __iter__ = __len__ = __bool__ = __contains__ = _fail
 
 
 def _timed(finish: Callable[[Path], None], report: BuildReport) -> Callable[[Path], None]:

@@ -48,8 +48,9 @@ def build_date() -> datetime.date:
     return datetime.datetime.now(datetime.timezone.utc).date()
 
 
-def load_catalog(data_dir: Path, today: datetime.date | None = None) -> Catalog:
-    """load → validate → resolve. Raises CatalogInvalid with every problem found."""
+def load_catalog(data_dir: Path, today: datetime.date | None = None, facets: bool = True) -> Catalog:
+    """load → validate → resolve. Raises CatalogInvalid with every problem found. Without
+    `facets` the catalog has no groupings yet (derive.with_facets adds them)."""
     from .derive import derive_all
 
     today = today or build_date()
@@ -71,7 +72,7 @@ def load_catalog(data_dir: Path, today: datetime.date | None = None) -> Catalog:
         today=today,
         warnings=tuple(sorted(problems)),
     )
-    return derive_all(catalog)
+    return derive_all(catalog, facets)
 
 
 def cross_file_problems(v: Validated, today: datetime.date) -> list[CatalogError]:

@@ -101,12 +101,11 @@ REVERSE_LABELS = {
 }
 
 
-def derive_all(catalog: Catalog) -> Catalog:
-    """Every model's derived figures, then the facets. When the build keeps the last build's
-    figures (cache.Loading.derivations, a preview server's), a model whose derivation digest is
-    unchanged keeps its figures."""
+def derive_all(catalog: Catalog, facets: bool = True) -> Catalog:
+    """Every model's derived figures, then (unless told not to: with_facets does it later) the
+    facets. When the build keeps the last build's figures (cache.Loading.derivations, a preview
+    server's), a model whose derivation digest is unchanged keeps its figures."""
     from .cache import current_loading
-    from .facets import compute_facets
 
     relations = all_relations(catalog)
     options = current_loading()
@@ -122,7 +121,13 @@ def derive_all(catalog: Catalog) -> Catalog:
             derived[model_id] = found if found is not None else derive_model(model, catalog, relations[model_id])
         options.derivations = {digests[m]: derived[m] for m in derived if m in digests}  # type: ignore[union-attr]
     with_derived = dataclasses.replace(catalog, derived=derived)
-    return dataclasses.replace(with_derived, facets=compute_facets(with_derived))
+    return with_facets(with_derived) if facets else with_derived
+
+
+def with_facets(catalog: Catalog) -> Catalog:
+    from .facets import compute_facets
+
+    return dataclasses.replace(catalog, facets=compute_facets(catalog))
 
 
 def derivation_digests(catalog: Catalog, relations: dict[str, Relations], known: dict[int, str]) -> dict[str, str]:

@@ -8,11 +8,17 @@
   the last good build stays on disk and is served again once the data is fixed.
 - Open pages reload themselves: HTML responses get a small script (added here, on the way
   out, never written into the built files) that listens to an EventSource for new builds.
+  Each build says which pages it changed, and a tab reloads only when its own page is among
+  them (or when the build cannot say: the first, a swap of the whole site, an error).
+- An edit of a few model files shows first: the build puts those models' own pages in place
+  before the rest of the rebuild (build_site's `first`), and their tabs reload at once.
 """
 
 from __future__ import annotations
 
+import collections
 import html
+import json
 import mimetypes
 import secrets
 import shutil
@@ -23,8 +29,8 @@ import traceback
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
-from urllib.parse import unquote, urlsplit
+from typing import Callable, Iterable
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import jinja2
 import watchfiles
@@ -38,12 +44,22 @@ EVENTS_PATH = "/__serve/events"
 KEEPALIVE_SECONDS = 15
 READY_SECONDS = 120
 
+HISTORY = 256
+"""Builds remembered with the pages they changed; a tab further behind reloads whatever it shows."""
+
 RELOAD_SCRIPT = """<script data-serve-reload>
 (function () {
   var loaded = "%s";
-  var events = new EventSource("%s");
+  var events = new EventSource("%s?since=" + encodeURIComponent(loaded));
   events.onmessage = function (event) {
-    if (event.data !== loaded) { events.close(); location.reload(); }
+    var news = JSON.parse(event.data);
+    if (news.token === loaded) return;
+    if (news.pages === null || news.pages.indexOf(location.pathname) >= 0) {
+      events.close();
+      location.reload();
+    } else {
+      loaded = news.token;  /* this page is the same in the newer build */
+    }
   };
 })();
 </script>
@@ -60,6 +76,8 @@ class BuildState:
     summary: str = ""
     base_path: str = ""
     """The url path of base_url ('' for a site at the root), under which pages are served."""
+    pages: tuple[str, ...] | None = None
+    """The url paths whose content this build changed; None: any page may have changed."""
 
 
 class Preview:
@@ -80,6 +98,7 @@ class Preview:
         self._stop = threading.Event()
         self._instance = secrets.token_hex(4)  # a restarted server makes old tabs reload too
         self._state = BuildState(0)
+        self._history: collections.deque[BuildState] = collections.deque(maxlen=HISTORY)
         self._warnings: list[str] = []
         self._memory: dict = {}  # the build cache's records, kept as objects between rebuilds
         self._server: ThreadingHTTPServer | None = None
@@ -103,12 +122,13 @@ class Preview:
     def rebuild(self) -> BuildState:
         """Build once; on success the new site is swapped in, on failure the old one stays."""
         started = time.perf_counter()
-        problems, summary_line, base_path = self._build()
+        problems, summary_line, base_path, changed = self._build()
         with self._changed:
             previous = self._state
-            self._state = BuildState(previous.generation + 1, problems, summary_line,
-                                     previous.base_path if base_path is None else base_path)
-            self._changed.notify_all()
+            base = previous.base_path if base_path is None else base_path
+            pages = None if problems or previous.problems or changed is None or base != previous.base_path \
+                else _url_paths(changed, base)
+            self._announce(BuildState(previous.generation + 1, problems, summary_line, base, pages))
         milliseconds = (time.perf_counter() - started) * 1000
         if problems:
             for line in problems:
@@ -116,7 +136,36 @@ class Preview:
             self.log(f"{summary_line} Serving an error page until it is fixed ({milliseconds:.0f} ms).")
         return self._state
 
-    def _build(self) -> tuple[tuple[str, ...], str, str | None]:
+    def _announce(self, state: BuildState) -> None:
+        """Make state the current one and wake the event streams (holding self._changed)."""
+        self._state = state
+        self._history.append(state)
+        self._changed.notify_all()
+
+    def _show_first(self, urls: tuple[str, ...]) -> None:
+        """The edited models' pages are in place, the rest of the rebuild still running: a
+        build of its own for the tabs showing them."""
+        with self._changed:
+            previous = self._state
+            self._announce(BuildState(previous.generation + 1, (), "", previous.base_path,
+                                      _url_paths([u.lstrip("/") + ("index.html" if u.endswith("/") else "")
+                                                  for u in urls], previous.base_path)))
+        self.log(f"showing {', '.join(urls)} first")
+
+    def changed_since(self, generation: int | None) -> tuple[str, ...] | None:
+        """The url paths changed by the builds after `generation`; None when any page may have
+        (a build that cannot say, or one no longer remembered)."""
+        with self._changed:
+            current = self._state.generation
+            if generation is None or generation > current:
+                return None
+            newer = [state for state in self._history if state.generation > generation]
+            if len(newer) != current - generation or any(state.pages is None for state in newer):
+                return None
+            return tuple(sorted({path for state in newer for path in state.pages or ()}))
+
+    def _build(self) -> tuple[tuple[str, ...], str, str | None, tuple[str, ...] | None]:
+        """(problems, summary, base path or None, the files a patch changed or None)."""
         from .cli import template_error
 
         started = time.perf_counter()
@@ -130,15 +179,17 @@ class Preview:
             # The cache makes a rebuild parse and render only what the change touched; without a
             # search index to rebuild, a rebuild that touched few pages patches the served site
             # in place. Requests wait while files are replaced (the swap or the patch).
+            # An edit of a few model files shows their pages first, unless the site shows errors.
             report = build_site(self.data_dir, self.out_dir, self.templates_dir, finish=finish,
-                                cache_dir=self._scratch / "cache", commit_lock=self._swap, memory=self._memory)
+                                cache_dir=self._scratch / "cache", commit_lock=self._swap, memory=self._memory,
+                                first=None if self._state.problems else self._show_first)
         except CatalogInvalid as exc:
-            return tuple(format_problems(exc.problems, "text")), summary(exc.problems, wrote_nothing=True), None
+            return tuple(format_problems(exc.problems, "text")), summary(exc.problems, wrote_nothing=True), None, None
         except jinja2.TemplateError as exc:
-            return (template_error(exc),), "1 error in the templates; nothing was written.", None
+            return (template_error(exc),), "1 error in the templates; nothing was written.", None, None
         except Exception as exc:  # a bug must not end the preview: show it and keep serving
             self.log(traceback.format_exc().rstrip())
-            return (f"{type(exc).__name__}: {exc}",), "The build failed; nothing was written.", None
+            return (f"{type(exc).__name__}: {exc}",), "The build failed; nothing was written.", None, None
         assert report.catalog is not None and report.written is not None
         warnings = format_problems(list(report.catalog.warnings), "text")
         if warnings != self._warnings:  # said once, not again on every save
@@ -148,7 +199,7 @@ class Preview:
         written = report.written
         self.log(f"built {len(report.pages)} pages in {(time.perf_counter() - started) * 1000:.0f} ms: "
                  f"{written.written} written, {written.unchanged} unchanged, {written.removed} removed")
-        return (), "", urlsplit(report.catalog.site.base_url).path.rstrip("/")
+        return (), "", urlsplit(report.catalog.site.base_url).path.rstrip("/"), written.changed
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -203,9 +254,10 @@ class Preview:
     # --- requests --------------------------------------------------------------------------
 
     def respond(self, request: BaseHTTPRequestHandler, send_body: bool) -> None:
-        path = unquote(urlsplit(request.path).path)
+        parts = urlsplit(request.path)
+        path = unquote(parts.path)
         if path == EVENTS_PATH:
-            self._stream_events(request)
+            self._stream_events(request, self._generation_of(parse_qs(parts.query).get("since", [""])[0]))
             return
         self._ready.wait(READY_SECONDS)
         state = self._state
@@ -248,25 +300,36 @@ class Preview:
             except OSError:
                 return 404, b"Not found.\n", "text/plain; charset=utf-8", None
 
-    def _stream_events(self, request: BaseHTTPRequestHandler) -> None:
-        """Server-sent events: the build token now, then each new one, keep-alives between."""
+    def _generation_of(self, token: str) -> int | None:
+        """The build a tab's token names, if it is one of this server's."""
+        instance, _, generation = token.rpartition("-")
+        return int(generation) if instance == self._instance and generation.isdigit() else None
+
+    def _stream_events(self, request: BaseHTTPRequestHandler, since: int | None) -> None:
+        """Server-sent events: the build now, then each new one, keep-alives between. Each event
+        is {"token", "pages"}: the url paths changed since the build the tab had (`since`, from
+        its token), or null when that cannot be said."""
         request.send_response(200)
         request.send_header("Content-Type", "text/event-stream")
         request.send_header("Cache-Control", "no-store")
         request.end_headers()
-        sent = None
+        known, sent = since, False
         try:
             request.wfile.write(b"retry: 1000\n\n")
             while not self._stop.is_set():
-                with self._changed:
-                    if self.token == sent:
+                with self._changed:  # a reentrant lock: changed_since takes it too
+                    if sent and self._state.generation == known:
                         self._changed.wait(KEEPALIVE_SECONDS)
-                    token = self.token
+                    generation = self._state.generation
+                    event = {"token": self.token, "pages": self.changed_since(known)}
                 if self._stop.is_set():
                     break
-                request.wfile.write(f"data: {token}\n\n".encode() if token != sent else b": keep-alive\n\n")
+                if not sent or generation != known:
+                    request.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                    known, sent = generation, True
+                else:
+                    request.wfile.write(b": keep-alive\n\n")
                 request.wfile.flush()
-                sent = token
         except OSError:
             pass  # the tab was closed
 
@@ -285,6 +348,17 @@ def _handler_for(preview: Preview) -> type[BaseHTTPRequestHandler]:
             pass  # one line per build is enough; a line per request drowns it
 
     return Handler
+
+
+def _url_paths(files: Iterable[str], base_path: str) -> tuple[str, ...]:
+    """The url paths a browser may show each output file at ('models/x/index.html' is at
+    /models/x/ and at /models/x/index.html), under the base path."""
+    paths = set()
+    for rel in files:
+        paths.add(f"{base_path}/{rel}")
+        if rel == "index.html" or rel.endswith("/index.html"):
+            paths.add(f"{base_path}/{rel[:-len('index.html')]}")
+    return tuple(sorted(paths))
 
 
 def inject(page: bytes, token: str) -> bytes:

@@ -27,6 +27,8 @@ class WriteReport:
     written: int
     unchanged: int
     removed: int
+    changed: tuple[str, ...] | None = None
+    """A patch's files written or removed (relative paths); None when the whole site was swapped."""
 
 
 def write_site(
@@ -157,12 +159,34 @@ class Staging:
             (self.out_dir / rel).unlink()
             _remove_empty_parents(self.out_dir / rel, self.out_dir)
         shutil.rmtree(self.folder, ignore_errors=True)
-        return WriteReport(self.written, self.unchanged, len(removed))
+        return WriteReport(self.written, self.unchanged, len(removed), tuple(sorted(self.staged | set(removed))))
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
         if self.retired.exists() and not self.out_dir.exists():
             os.rename(self.retired, self.out_dir)
+
+
+def replace_files(out_dir: Path, files: Iterable[tuple[str, bytes]], lock: AbstractContextManager | None = None) -> None:
+    """Put each file in place in out_dir now, one atomic rename each (under `lock`); files
+    whose bytes are already there are left alone."""
+    staged = []
+    try:
+        for rel, data in files:
+            target = out_dir / rel
+            if _same_bytes(target, data):
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}.new-{os.getpid()}")
+            temporary.write_bytes(data)
+            staged.append((temporary, target))
+        with lock if lock is not None else nullcontext():
+            for temporary, target in staged:
+                os.replace(temporary, target)
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

@@ -58,7 +58,7 @@ def test_the_benchmark_runs_and_writes_its_table(tmp_path):
 
     builds = {row["scenario"]: row for row in table(report, "Builds")}
     assert list(builds) == ["cold", "no-op", "one model edited", "license edited", "one model edited, preview server",
-                            "cold, one process"]
+                            "one model edited, preview server: its page shown", "cold, one process"]
     assert all(seconds(row["wall time"]) > 0 and row["models"] == "150" for row in builds.values())
     assert "nothing changed" in builds["no-op"]["rendered"]
     assert "pages/s" in builds["cold"]["rendered"]
@@ -67,6 +67,10 @@ def test_the_benchmark_runs_and_writes_its_table(tmp_path):
     preview = re.search(r"(\d+) pages rendered .*?, (\d+) reused", builds["one model edited, preview server"]["rendered"])
     assert preview and int(preview.group(1)) < int(preview.group(2))  # an incremental rebuild, in memory
     assert builds["one model edited, preview server"]["save"] != "—"
+    shown = builds["one model edited, preview server: its page shown"]
+    assert "2 pages of the edited models shown before the rest" in shown["rendered"]
+    assert 0 < seconds(shown["wall time"]) < seconds(builds["one model edited, preview server"]["wall time"])
+    assert shown["first"] != "—" and shown["compare"] == "—"  # the phases up to `first` only
     assert seconds(table(report, "Search index (Pagefind, run on its own over the built site)")[0]["seconds"]) > 0
     targets = {row["target"]: row for row in table(report, "Targets (at 150 models)")}
     assert {"cold full build ≤ 20 s", "no-op rebuild ≤ 0.5 s", "peak memory ≤ 1 GB"} <= targets.keys()

@@ -45,10 +45,17 @@ def workspace(tmp_path: Path, request):
     shutil.copytree(REPO / "data", data)
     shutil.copytree(REPO / "templates", templates)
     memory = {} if getattr(request, "param", None) == "memory" else None
+    shown: dict[str, bytes] = {}  # what `first` found in place, by file, in the last build
+
+    def show(urls):
+        for url in urls:
+            rel = url.lstrip("/") + ("index.html" if url.endswith("/") else "")
+            shown[rel] = (tmp_path / "site" / rel).read_bytes()
 
     def incremental(**options):
+        shown.clear()
         return build_site(data, tmp_path / "site", templates, today=DATA_DATE, cache_dir=tmp_path / "cache",
-                          jobs=2, memory=memory, **options)
+                          jobs=2, memory=memory, first=show, **options)
 
     def clean():
         shutil.rmtree(tmp_path / "clean", ignore_errors=True)
@@ -57,7 +64,11 @@ def workspace(tmp_path: Path, request):
 
     def same_as_clean():
         report = incremental()
-        assert tree(tmp_path / "site") == clean()
+        expected = clean()
+        assert tree(tmp_path / "site") == expected
+        # pages shown first were already the clean build's
+        assert {rel: expected[rel] for rel in shown} == shown
+        report.shown = sorted(shown)
         return report
 
     return data, templates, tmp_path, incremental, same_as_clean
@@ -81,6 +92,7 @@ def test_incremental_output_equals_a_clean_build_after_every_edit(workspace):
     one_model = same_as_clean()
     assert 0 < rendered(one_model) < total / 4, phase(one_model, "render")
     assert "1 files parsed, 32 from the cache" in phase(one_model, "validate")
+    assert one_model.shown == ["api/models/llama-3.1-8b-instruct.json", "models/llama-3.1-8b-instruct/index.html"]
 
     # An offer's price and a score: provider pages and leaderboards fingerprint these objects by
     # their model file's digest and place (reuse._with_parts), not by walking them.
@@ -88,15 +100,17 @@ def test_incremental_output_equals_a_clean_build_after_every_edit(workspace):
     edit(data / "models/qwen2.5-72b-instruct.yaml", "score: 49.0,", "score: 49.5,")
     priced = same_as_clean()
     assert 0 < rendered(priced) < total / 2
+    assert len(priced.shown) == 4  # two model files edited: both shown first
     assert b"49.5" in (root / "site/benchmarks/gpqa/index.html").read_bytes()
 
     edit(data / "licenses.yaml", "name: Apache License 2.0", "name: Apache License, Version 2.0")
-    same_as_clean()
+    assert same_as_clean().shown == []  # a shared entity: nothing is shown first
 
     with open(templates / "partials/diagram.svg.j2", "a") as partial:
         partial.write("<!-- diagram partial edited -->\n")
     template = same_as_clean()
     assert rendered(template) < total, "pages that do not include the partial are reused"
+    assert template.shown == []
     assert b"diagram partial edited" in (root / "site/models/phi-4/index.html").read_bytes()
 
     (data / "models/phi-4.yaml").unlink()
@@ -108,7 +122,7 @@ def test_incremental_output_equals_a_clean_build_after_every_edit(workspace):
     added = added.replace("name: Gemma 3 27B IT", "name: Gemma 4 27B IT (test)")
     added = added.replace("predecessor: gemma-2-27b", "predecessor: gemma-3-27b")
     (data / "models/gemma-4-27b-test.yaml").write_text(added)
-    same_as_clean()
+    assert "models/gemma-4-27b-test/index.html" in same_as_clean().shown  # a new model file shows first too
     assert b"Gemma 4 27B IT (test)" in (root / "site/models/gemma-3-27b/index.html").read_bytes()
 
     edit(data / "site.yaml", "title: ", "title: Edited ")
@@ -653,3 +667,15 @@ def test_cross_file_checks_of_files_parsed_in_this_build_run_where_they_are_vali
     monkeypatch.setattr(catalog_module, "model_problems", checked_again)
     problems = catalog_module.cross_file_problems(validated, DATA_DATE)
     assert sorted(problems) == sorted(p for found in validated.model_checks.values() for p in found)
+
+
+def test_a_model_page_that_reads_the_groupings_is_not_shown_first(workspace):
+    """The edited models' pages are shown before the groupings exist: a page that reads them
+    fails there, is not shown, and the build goes on to write the clean build's site."""
+    data, templates, root, incremental, same_as_clean = workspace
+    edit(templates / "model.html", "{% block main %}", "{% block main %}{% if facets %}<!-- grouped -->{% endif %}")
+    same_as_clean()
+    edit(data / "models/phi-4.yaml", "name: Phi-4", "name: Phi-4 (edited)")
+    report = same_as_clean()
+    assert report.shown == [] and "first" not in [name for name, _, _ in report.phases]
+    assert b"Phi-4 (edited)" in (root / "site/models/phi-4/index.html").read_bytes()

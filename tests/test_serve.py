@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -19,10 +20,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from site_builder.build import build_site
 from site_builder.cli import main
 from site_builder.render import TEMPLATES_DIR
 from site_builder.serve import EVENTS_PATH, Preview
 
+from browser import CHROMIUM, chromium_browser
 from conftest import REPO, edit
 from htmltree import parse
 
@@ -45,19 +48,24 @@ def get(url: str) -> tuple[int, dict[str, str], bytes]:
 class Events:
     """An EventSource client: reads `data:` lines from the server's event stream."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, since: str = ""):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
-        self.connection.request("GET", EVENTS_PATH)
+        self.connection.request("GET", EVENTS_PATH + (f"?since={since}" if since else ""))
         self.response = self.connection.getresponse()
         assert self.response.status == 200
         assert self.response.headers["Content-Type"] == "text/event-stream"
 
     def next(self) -> str:
+        """The next build's token."""
+        return self.next_event()["token"]
+
+    def next_event(self) -> dict:
+        """The next event: {"token", "pages"}."""
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
             line = self.response.readline().decode().strip()
             if line.startswith("data: "):
-                return line.removeprefix("data: ")
+                return json.loads(line.removeprefix("data: "))
         raise AssertionError("no event within the wait")
 
     def close(self) -> None:
@@ -270,3 +278,75 @@ def test_a_taken_port_is_a_usage_error(catalog_dir):
         result = CliRunner().invoke(main, ["serve", "--port", str(taken.getsockname()[1])])
     assert result.exit_code == 2
     assert "cannot listen on 127.0.0.1:" in result.output
+
+
+def test_an_edited_model_shows_first_and_each_build_says_which_pages_it_changed(catalog_dir, tmp_path, templates):
+    lines: list[str] = []
+    preview = Preview(catalog_dir, out_dir=tmp_path / "preview", templates_dir=templates, port=0, log=lines.append)
+    preview.start()
+    try:
+        before = preview.state.generation
+        events = Events(preview.port, since=preview.token)
+        try:
+            assert events.next_event() == {"token": preview.token, "pages": []}  # this tab is current
+            edit(catalog_dir / "models/tiny-dense.yaml", "It is tiny.", "It is remarkably tiny.")
+            seen = [events.next_event()]
+            while not seen[-1]["token"].endswith(f"-{before + 2}"):
+                seen.append(events.next_event())
+        finally:
+            events.close()
+        # Two builds: the edited model's own pages first, then the rest of the rebuild.
+        assert any(line.startswith("showing ") and "/models/tiny-dense/" in line for line in lines), lines
+        shown = preview.changed_since(before)
+        rest = preview.changed_since(before + 1)
+        assert shown is not None and rest is not None
+        first = sorted(set(shown) - set(rest))
+        assert {"/models/tiny-dense/", "/models/tiny-dense/index.html"} <= set(first)
+        assert all("tiny-dense" in path for path in first)
+        assert "/models/tiny-dense/" not in rest  # not announced twice: its tab reloads once
+        assert "/models/tiny-moe/" not in shown  # a page the edit did not change: its tab stays
+        for event in seen:
+            assert event["pages"] is None or set(event["pages"]) <= set(shown)
+        # and what is served is the clean build's site
+        clean = tmp_path / "clean"
+        build_site(catalog_dir, clean, templates)
+        assert tree_digest(preview.out_dir) == tree_digest(clean)
+    finally:
+        preview.stop()
+
+
+def test_a_tab_too_far_behind_or_from_another_server_reloads_whatever_it_shows(preview, catalog_dir):
+    assert preview.changed_since(None) is None
+    assert preview.changed_since(preview.state.generation) == ()
+    assert preview.changed_since(preview.state.generation - 1) is None  # the first build: any page
+    events = Events(preview.port, since="0000-1")  # another server's token
+    try:
+        assert events.next_event()["pages"] is None
+    finally:
+        events.close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_in_a_browser_only_the_tabs_whose_page_changed_reload(preview, catalog_dir):
+    unchanged = preview.out_dir / "models/tiny-moe/index.html"
+    before = unchanged.read_bytes()
+    with chromium_browser() as browser:
+        context = browser.new_context()
+        edited, other = context.new_page(), context.new_page()
+        edited.goto(preview.url + "models/tiny-dense/")
+        other.goto(preview.url + "models/tiny-moe/")
+        for tab in (edited, other):
+            tab.wait_for_function("() => window.performance.getEntriesByType('navigation').length > 0")
+            tab.evaluate("window.sameDocument = true")
+        generation = preview.state.generation
+        edit(catalog_dir / "models/tiny-dense.yaml", "It is tiny.", "It is remarkably tiny.")
+        edited.wait_for_function("() => document.body.innerText.includes('It is remarkably tiny.')", timeout=WAIT * 1000)
+        assert edited.evaluate("window.sameDocument === undefined")  # it reloaded
+        deadline = time.monotonic() + WAIT
+        while preview.state.generation < generation + 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the event reaches the other tab
+        assert unchanged.read_bytes() == before, "the premise: the edit does not change this page"
+        assert other.evaluate("window.sameDocument === true")  # it did not reload
+        context.close()
