@@ -1,8 +1,9 @@
 """One model file edited while a preview server runs, for bench.py.
 
 `site-builder serve` rebuilds in its own long-lived process: one process (forking beside the
-server's threads is unsafe), the build cache's records kept in memory between rebuilds, and a
-lock held while files are replaced. This script builds the same way (the same build_site
+server's threads is unsafe), the build cache's records kept in memory between rebuilds, a lock
+held while files are replaced, and what survives each build frozen out of the cyclic
+collector's way (serve.settle_memory). This script builds the same way (the same build_site
 arguments as serve.Preview), once unmeasured, then times `--runs` rebuilds, each after editing
 one benchmark score in --model as bench.py does, and after each puts the file back and rebuilds
 unmeasured. One JSON line per timed rebuild: seconds, the build's phases, and `shown`: the
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench import edited_score  # noqa: E402
 from site_builder.build import build_site  # noqa: E402
+from site_builder.serve import settle_memory  # noqa: E402
 
 
 def main() -> None:
@@ -48,16 +50,20 @@ def main() -> None:
     text = args.model.read_text()
     try:
         rebuild()  # the preview's first build
+        settle_memory()  # as serve does after each build (not timed)
         for index in range(args.runs):
             args.model.write_text(edited_score(text, index))
             shown.clear()
             started = time.perf_counter()
             report = rebuild()
             seconds = time.perf_counter() - started
-            print(json.dumps({"seconds": seconds, "shown": shown[0] - started if shown else None, "phases": {name: s for name, s, _ in report.phases},
+            settle_memory()
+            print(json.dumps({"seconds": seconds, "shown": shown[0] - started if shown else None,
+                              "phases": {name: s for name, s, _ in report.phases},
                               "details": {name: detail for name, _, detail in report.phases}}), flush=True)
             args.model.write_text(text)
             rebuild()  # back in step with the files, unmeasured
+            settle_memory()
     finally:
         args.model.write_text(text)
         shutil.rmtree(scratch, ignore_errors=True)

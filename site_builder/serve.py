@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import collections
+import gc
 import html
 import json
 import mimetypes
@@ -130,6 +131,7 @@ class Preview:
                 else _url_paths(changed, base)
             self._announce(BuildState(previous.generation + 1, problems, summary_line, base, pages))
         milliseconds = (time.perf_counter() - started) * 1000
+        settle_memory()
         if problems:
             for line in problems:
                 self.log(line)
@@ -231,6 +233,7 @@ class Preview:
             self._server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
+        gc.unfreeze()
         shutil.rmtree(self._scratch, ignore_errors=True)
 
     def _spawn(self, target: Callable, *args) -> None:
@@ -348,6 +351,16 @@ def _handler_for(preview: Preview) -> type[BaseHTTPRequestHandler]:
             pass  # one line per build is enough; a line per request drowns it
 
     return Handler
+
+
+def settle_memory() -> None:
+    """After a build: collect what it left, then freeze what survives (the records kept in
+    memory, the server). The cyclic collector otherwise walks those ~1.4 million objects at 10,000
+    models in every full collection, which requests and the next rebuild trigger at random:
+    1.0–1.3 s each time. Collecting first leaves nothing cyclic to leak, and only what the last
+    build made is walked (0.08 s; memory measured flat over repeated rebuilds)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _url_paths(files: Iterable[str], base_path: str) -> tuple[str, ...]:

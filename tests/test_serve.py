@@ -350,3 +350,29 @@ def test_in_a_browser_only_the_tabs_whose_page_changed_reload(preview, catalog_d
         assert unchanged.read_bytes() == before, "the premise: the edit does not change this page"
         assert other.evaluate("window.sameDocument === true")  # it did not reload
         context.close()
+
+
+def test_what_survives_a_build_is_frozen_without_the_garbage_it_left(catalog_dir, tmp_path):
+    import gc
+
+    from site_builder.serve import settle_memory
+
+    preview = Preview(catalog_dir, out_dir=tmp_path / "preview", port=0, log=lambda line: None)
+    preview.start()
+    assert gc.get_freeze_count() > 0  # the first build's survivors are out of the collector's way
+    cycle: list = []
+    cycle.append(cycle)
+    marker = id(cycle)
+    del cycle  # garbage only the cyclic collector can free
+    settle_memory()
+    gc.unfreeze()
+    try:
+        gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds goes to gc.garbage instead
+        gc.collect()
+        assert marker not in {id(found) for found in gc.garbage}, "a cycle was frozen instead of collected"
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.freeze()
+    preview.stop()
+    assert gc.get_freeze_count() == 0
