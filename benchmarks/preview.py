@@ -45,7 +45,7 @@ def main() -> None:
 
     def rebuild():
         return build_site(args.data, args.out, cache_dir=scratch / "cache", commit_lock=lock, memory=memory,
-                          first=lambda urls: shown.append(time.perf_counter()))
+                          first=lambda files: shown.append(time.perf_counter()))
 
     text = args.model.read_text()
     try:

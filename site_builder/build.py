@@ -73,9 +73,9 @@ def build_site(
     `commit_lock` is held while the new files replace the old ones (a preview server's readers
     take it too). `memory`: a dict kept by the caller between builds, which then holds the
     cache's records as objects instead of files under cache_dir (cache.Session).
-    `first(urls)`, for a preview: when the change since the last build is an edit of a few model
-    files, their own pages are rendered and put in place first (`show_first`), then `first`
-    is told their urls, before the rest of the build runs as usual."""
+    `first(files)`, for a preview: when the change since the last build is an edit of a few
+    model files, their own pages are rendered and put in place first (`show_first`), then
+    `first` is told their paths in out_dir, before the rest of the build runs as usual."""
     jobs = default_jobs() if jobs is None else max(1, jobs)
     report = BuildReport()
     with _fewer_collections():
@@ -128,10 +128,11 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     pages = plan(catalog)
     planned = time.perf_counter() - started
     shown: tuple[str, ...] = ()
+    compiled = session.template_cache() if session is not None else None
     edited = session.edited_models(data_dir) if first is not None and session is not None else None
     if edited:
         started = time.perf_counter()
-        shown = show_first(catalog, pages, edited, templates_dir, out_dir, commit_lock, session.template_cache())
+        shown = show_first(catalog, pages, edited, templates_dir, out_dir, commit_lock, compiled)
         if shown:
             first(shown)
         showing = time.perf_counter() - started
@@ -160,11 +161,10 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         report.phases.append(("compare", time.perf_counter() - started,
                               f"{len(reused)} pages read nothing that changed"))
 
-    fragments = fragment_records = compiled = None
+    fragments = fragment_records = None
     if session is not None:
         on_phase("fragments")
         started = time.perf_counter()
-        compiled = session.template_cache()
         fragments, fragment_records, made = render_fragments(catalog, templates_dir, jobs, fingerprints,
                                                              session.previous_fragments(), compiled)
         report.phases.append(("fragments", time.perf_counter() - started,
@@ -229,7 +229,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
 def show_first(catalog: Catalog, pages: list[Page], model_ids: tuple[str, ...], templates_dir: Path, out_dir: Path,
                lock: AbstractContextManager | None, bytecode_cache: Any = None) -> tuple[str, ...]:
     """Render the pages of the edited models (those whose origin is their file) and put each in
-    place in out_dir at once (write.replace_files); their urls, or () when there is nothing to
+    place in out_dir at once (write.replace_files); their paths in out_dir, or () when there is nothing to
     show or any of them fails to render (the build that follows then reports it). In a preview
     the edited model's page is what the editor is looking at: at 10,000 models it shows in well
     under a second, where the whole rebuild (leaderboards, charts, listings) takes seconds. The
@@ -248,7 +248,7 @@ def show_first(catalog: Catalog, pages: list[Page], model_ids: tuple[str, ...], 
     except Exception:
         return ()
     replace_files(out_dir, files, lock)
-    return tuple(page.url for page in chosen)
+    return tuple(path for path, _ in files)
 
 
 class _NotYet:

@@ -198,21 +198,21 @@ class Session:
         self.marks: dict = {}
         self._loading: Loading | None = None
         before = {path: stamp.digest for path, stamp in self.previous.get("stamps", {}).items()}
-        self.changed_inputs = sum(before.get(path) != stamp.digest for path, stamp in self.stamps.items())
-        self.changed_inputs += len(before.keys() - self.stamps.keys())
+        self.changed_files = [path for path, stamp in self.stamps.items() if before.get(path) != stamp.digest]
+        """Data files new or changed since the last build."""
+        self.removed_files = before.keys() - self.stamps.keys()
+        self.changed_inputs = len(self.changed_files) + len(self.removed_files)
 
     def edited_models(self, data_dir: Path, limit: int = 8) -> tuple[str, ...] | None:
         """Ids of the model files that changed since the last build, when nothing else did
         (no other data file, template, build date or search option) and at most `limit` did;
         else None. What a preview may show first (build.py, `first`)."""
-        before = self.previous.get("stamps")
         key = self.previous.get("key", {})
-        if not before or any(key.get(part) != self.key[part] for part in ("templates", "date", "search")):
+        if not self.previous or any(key.get(part) != self.key[part] for part in ("templates", "date", "search")):
             return None
         models = os.path.join(str(data_dir), "models")
-        changed = [path for path, stamp in self.stamps.items()
-                   if before.get(path) is None or before[path].digest != stamp.digest]
-        if (before.keys() - self.stamps.keys() or not 0 < len(changed) <= limit
+        changed = self.changed_files
+        if (self.removed_files or not 0 < len(changed) <= limit
                 or any(os.path.dirname(path) != models or not path.endswith(".yaml") for path in changed)):
             return None
         return tuple(os.path.basename(path)[:-len(".yaml")] for path in changed)

@@ -144,15 +144,14 @@ class Preview:
         self._history.append(state)
         self._changed.notify_all()
 
-    def _show_first(self, urls: tuple[str, ...]) -> None:
+    def _show_first(self, files: tuple[str, ...]) -> None:
         """The edited models' pages are in place, the rest of the rebuild still running: a
         build of its own for the tabs showing them."""
         with self._changed:
             previous = self._state
-            self._announce(BuildState(previous.generation + 1, (), "", previous.base_path,
-                                      _url_paths([u.lstrip("/") + ("index.html" if u.endswith("/") else "")
-                                                  for u in urls], previous.base_path)))
-        self.log(f"showing {', '.join(urls)} first")
+            pages = _url_paths(files, previous.base_path)
+            self._announce(BuildState(previous.generation + 1, (), "", previous.base_path, pages))
+        self.log(f"showing {', '.join(path for path in pages if not path.endswith('/index.html'))} first")
 
     def changed_since(self, generation: int | None) -> tuple[str, ...] | None:
         """The url paths changed by the builds after `generation`; None when any page may have

@@ -47,9 +47,8 @@ def workspace(tmp_path: Path, request):
     memory = {} if getattr(request, "param", None) == "memory" else None
     shown: dict[str, bytes] = {}  # what `first` found in place, by file, in the last build
 
-    def show(urls):
-        for url in urls:
-            rel = url.lstrip("/") + ("index.html" if url.endswith("/") else "")
+    def show(files):
+        for rel in files:
             shown[rel] = (tmp_path / "site" / rel).read_bytes()
 
     def incremental(**options):
@@ -114,7 +113,7 @@ def test_incremental_output_equals_a_clean_build_after_every_edit(workspace):
     assert b"diagram partial edited" in (root / "site/models/phi-4/index.html").read_bytes()
 
     (data / "models/phi-4.yaml").unlink()
-    same_as_clean()
+    assert same_as_clean().shown == []  # a deletion: nothing is shown first
     assert not (root / "site/models/phi-4").exists()
 
     # A new model whose predecessor is gemma-3-27b: gemma-3-27b's own page gains a link to it.
@@ -679,3 +678,15 @@ def test_a_model_page_that_reads_the_groupings_is_not_shown_first(workspace):
     report = same_as_clean()
     assert report.shown == [] and "first" not in [name for name, _, _ in report.phases]
     assert b"Phi-4 (edited)" in (root / "site/models/phi-4/index.html").read_bytes()
+
+
+def test_an_edit_of_more_than_a_few_model_files_shows_nothing_first(workspace):
+    data, templates, root, incremental, same_as_clean = workspace
+    same_as_clean()
+    files = sorted((data / "models").glob("*.yaml"))
+    for path in files[:8]:
+        edit(path, "\nname: ", "\nname: Edited ")
+    assert len(same_as_clean().shown) == 16  # eight models, two pages each
+    for path in files[:9]:
+        edit(path, "\nname: ", "\nname: Again ")
+    assert same_as_clean().shown == []  # nine: the build renders them with everything else
