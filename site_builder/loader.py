@@ -201,7 +201,7 @@ def load_bytes(raw: bytes, shown: str) -> Document:
         raise fail(line, col, f"the document is {kind}; expected a mapping of keys to values")
 
     builder = _Builder(shown, record_marks=False, anchors=b"&" in raw)
-    data = builder.build(root, ())
+    data = builder.build_plain(root) if not builder.anchors else builder.build(root, ())
     return Document(shown, data, hashlib.sha256(raw).hexdigest(), text)
 
 
@@ -263,6 +263,58 @@ class _Builder:
         finally:
             self.active.discard(id(node))
 
+    def build_plain(self, root: yaml.Node) -> Any:
+        """`build` for a text without anchors and without marks: what nearly every file takes.
+
+        The same checks and values as `build` (the tests hold the two to each other), in one
+        closure with its names bound locally: `build` and `mapping` made ~1.3 µs of method
+        calls, attribute lookups and path tuples per value, about half of loading a valid file."""
+        scalar_node, sequence_node, str_tag, safe_tags = yaml.ScalarNode, yaml.SequenceNode, _TAG + "str", _SAFE_TAGS
+        scalar_tags, merge_tag, fail, scalar = _SCALAR_TAGS, _TAG + "merge", self.fail, self.scalar
+        count = 0
+
+        def build(node: yaml.Node) -> Any:
+            nonlocal count
+            count += 1
+            if count > MAX_NODES:
+                raise fail(node, f"more than {MAX_NODES:,} values in one file")
+            tag = node.tag
+            if tag not in safe_tags:
+                raise fail(node, f"tag {tag!r} is not allowed",
+                           "only plain strings, numbers, booleans, null, lists and mappings are accepted")
+            kind = type(node)
+            if kind is scalar_node:
+                return node.value if tag == str_tag else scalar(node)
+            if kind is sequence_node:
+                return [build(item) for item in node.value]
+            result: dict = {}
+            for key_node, value_node in node.value:
+                key_tag = key_node.tag
+                if key_tag == merge_tag:
+                    raise fail(key_node, "merge keys ('<<') are not supported", "write the keys out")
+                if type(key_node) is not scalar_node or key_tag not in scalar_tags:
+                    raise fail(key_node, "a mapping key must be a plain value")
+                key = key_node.value if key_tag == str_tag else self._key(key_node)
+                if key in result:
+                    raise self._duplicate(node, key_node, key)
+                result[key] = build(value_node)
+            return result
+
+        return build(root)
+
+    def _duplicate(self, mapping: yaml.MappingNode, key_node: yaml.ScalarNode, key: Any) -> LoadError:
+        """The error for a key written twice, naming the line of its first occurrence."""
+        first = next(earlier.start_mark.line + 1 for earlier, _ in mapping.value if self._key(earlier) == key)
+        return self.fail(key_node, f"duplicate key {key!r} (first written on line {first})",
+                         "YAML keeps only one of the two values; remove or rename one")
+
+    def _key(self, key_node: yaml.ScalarNode) -> Any:
+        """A mapping key's value: text or a whole number; any other scalar keys by its text."""
+        key = self.scalar(key_node)
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            key = key_node.value
+        return key
+
     def mapping(self, node: yaml.MappingNode, path: Path_) -> dict:
         result: dict = {}
         first_seen: dict[Any, int] = {}
@@ -271,9 +323,7 @@ class _Builder:
                 raise self.fail(key_node, "merge keys ('<<') are not supported", "write the keys out")
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
                 raise self.fail(key_node, "a mapping key must be a plain value")
-            key = self.scalar(key_node)
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                key = key_node.value
+            key = self._key(key_node)
             if key in first_seen:
                 raise self.fail(key_node, f"duplicate key {key!r} (first written on line {first_seen[key]})",
                                 "YAML keeps only one of the two values; remove or rename one")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import re
 from pathlib import Path
 import time
 from collections import Counter
@@ -45,13 +46,42 @@ def _markdown() -> MarkdownIt:
 def markdown_block(text: str | None) -> Markup:
     if not text:
         return Markup("")
-    return Markup(_markdown().render(text))
+    plain = _plain_paragraphs(text)
+    return Markup(plain if plain is not None else _markdown().render(text))
 
 
 def markdown_inline(text: str | None) -> Markup:
     if not text:
         return Markup("")
+    if _PLAIN_LINE.match(text) and text == text.strip():
+        return Markup(text.replace('"', "&quot;"))
     return Markup(_markdown().renderInline(text))
+
+
+# Most of the catalog's prose is plain sentences, and markdown-it (pure Python) took ~15% of a
+# model page's render time to say so. Text made only of characters that start no CommonMark
+# construct (with raw HTML, linkify and the typographer off) renders as itself, with `"`
+# escaped, one <p> per paragraph. Anything else goes to markdown-it; the tests hold the two to
+# each other on every text in data/ and on generated ones.
+_NOT_PLAIN = r"\\`*_\[\]!<>&~|#\x00-\x09\x0b-\x1f\x7f\x85\u2028\u2029"
+_PLAIN_LINE = re.compile(f"[^{_NOT_PLAIN}\n]*\\Z")
+_PLAIN_TEXT = re.compile(f"[^{_NOT_PLAIN}]*\\Z")
+_BLOCK_START = re.compile(r"[-+=]|\d{1,9}[.)]")
+"""A line starting so may be a list item or a heading's underline."""
+_PARAGRAPH_BREAK = re.compile(r"\n{2,}")
+
+
+def _plain_paragraphs(text: str) -> str | None:
+    """markdown-it's rendering of text that is plain paragraphs; None for any other text."""
+    if not _PLAIN_TEXT.match(text):
+        return None
+    rendered = []
+    for paragraph in _PARAGRAPH_BREAK.split(text.strip("\n")):
+        for line in paragraph.split("\n"):
+            if not line or line != line.strip() or _BLOCK_START.match(line):
+                return None
+        rendered.append("<p>" + paragraph.replace('"', "&quot;") + "</p>\n")
+    return "".join(rendered)
 
 
 def number(value: Any, digits: int | None = None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -96,3 +97,101 @@ def test_mutated_real_model_file(tmp_path_factory, index, action, junk):
         load_catalog(data, BUILD_DATE.replace(year=2026, month=11, day=22))
     except CatalogInvalid as exc:
         assert_located(exc.problems)
+
+
+def both_builders(text: str):
+    """What the general builder and the no-anchor fast path make of one text: a value, or the
+    (line, column, message) of the error each raised."""
+    from site_builder.loader import _Builder, _Loader
+
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    if root is None:
+        return None
+    results = []
+    for fast in (False, True):
+        builder = _Builder("data/x.yaml", record_marks=False, anchors=False)
+        try:
+            results.append(("value", builder.build_plain(root) if fast else builder.build(root, ())))
+        except LoadError as exc:
+            results.append(("error", exc.error.line, exc.error.column, exc.error.message))
+    return results
+
+
+TRICKY = [
+    "a: 1\nb: [x, 2, 3.5, true, null, ~, 2024-07-23, 0x1F, 1e3, yes, off, .inf]\n",
+    "!!str [a, b]\n", "a: !!str 12\nb: !!int '7'\n", "a: !!int x\n", "a: !!float nope\n",
+    "1: one\n2: two\n1.5: x\ntrue: t\nnull: n\n2024-01-01: d\n", "a: 1\nb:\n  c: 1\n  c: 2\n",
+    "true: 1\nTrue: 2\n", "1: a\n0x1: b\n", "[a]: 1\n", "{a: 1}: 2\n", "<<: {a: 1}\n", "a: !custom 1\n",
+    "? |\n  block key\n: v\n", "a: |\n  keep\n  lines\nb: >\n  folded\n  text\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_fast_builder_agrees_with_the_general_one(text):
+    results = both_builders(text)
+    assert results is not None and results[0] == results[1]
+
+
+def test_fast_builder_agrees_on_every_catalog_file():
+    files = sorted((REPO / "data").rglob("*.yaml")) + sorted(FIXTURE.rglob("*.yaml"))
+    assert len(files) > 30
+    for path in files:
+        results = both_builders(path.read_text())
+        assert results is not None and results[0] == results[1], path
+
+
+@SETTINGS
+@given(document=documents)
+def test_fast_builder_agrees_on_arbitrary_documents(document):
+    results = both_builders(yaml.safe_dump(document))
+    if results is not None:
+        assert results[0] == results[1]
+
+
+@SETTINGS
+@given(text=st.text(alphabet=st.sampled_from(list("ab1:-[]{}*!'\"#\n |>,?~")), max_size=60))
+def test_fast_builder_agrees_on_yaml_punctuation(text):
+    results = both_builders(text)
+    if results is not None:
+        assert results[0] == results[1]
+
+
+# Plain prose skips markdown-it (render._plain_paragraphs); its output must be markdown-it's.
+PROSE_ALPHABET = list("ab Z09\n.,;:'\"?%$@^{}()/-+=\u00e9\u2014\u00a0\u00d7") + ["1.", "1)", "- ", "  ", "\n\n", "_", "*", "&", "<", "\t"]
+
+
+def markdown_it_rendering(text: str) -> tuple[str, str]:
+    from site_builder.render import _markdown
+
+    return _markdown().render(text), _markdown().renderInline(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.lists(st.sampled_from(PROSE_ALPHABET), max_size=40).map("".join))
+def test_plain_prose_renders_as_markdown_it_does(text):
+    from site_builder.render import markdown_block, markdown_inline
+
+    if text:
+        assert (str(markdown_block(text)), str(markdown_inline(text))) == markdown_it_rendering(text)
+
+
+def test_plain_prose_of_the_catalog_renders_as_markdown_it_does():
+    from site_builder.render import _PLAIN_LINE, _plain_paragraphs, markdown_block, markdown_inline
+
+    texts = set()
+    for path in (REPO / "data/models").glob("*.yaml"):
+        model = yaml.safe_load(path.read_text())
+        texts.update(filter(None, [model.get("summary"), (model.get("why_people_cared") or {}).get("text"),
+                                   (model.get("lineage") or {}).get("notes"),
+                                   (model.get("inference_settings") or {}).get("advice")]))
+        texts.update(item["text"] for key in ("use_cases", "innovations", "limitations") for item in model.get(key) or [])
+    plain = [t for t in texts if _plain_paragraphs(t) is not None or _PLAIN_LINE.match(t)]
+    assert len(plain) > len(texts) / 2  # the fast path is the common one
+    for text in texts:
+        assert (str(markdown_block(text)), str(markdown_inline(text))) == markdown_it_rendering(text), text
