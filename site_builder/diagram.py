@@ -1,13 +1,15 @@
 """The labels of a model's architecture diagram, each tied to the source of its value.
 
-The SVG itself is drawn by templates/partials/diagram.svg.j2; this module only decides
-what each box says, so a mixture-of-experts model or another attention draws differently
-from the same template.
+`build_diagram` decides what each box says, so a mixture-of-experts model or another attention
+draws differently; `diagram_svg` draws it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
+
+from markupsafe import Markup, escape
 
 from .render import count_short
 from .schema import ModelFile, plain, source_of
@@ -145,3 +147,90 @@ def build_diagram(model: ModelFile) -> Diagram:
         embedding=embedding, layers=layers, block=(attention, position, mlp), moe=moe,
         experts_total=total, experts_active=active, params=params, output=output,
     )
+
+
+# --- drawing ---------------------------------------------------------------------------------
+# One column, so it reads on a phone. Geometry: 400 units wide; a box is 34 high plus 16 per
+# detail line (at most 3), arrows 24. Built in Python rather than a Jinja partial: the partial's
+# macros and arithmetic were a quarter of a model page's instructions (callgrind).
+WIDTH, BOX_X, BOX_WIDTH = 400, 20, 360
+CENTRE = WIDTH / 2
+MAX_EXPERTS_DRAWN = 32
+
+
+def diagram_svg(model: ModelFile, numbers: Mapping[str, int]) -> Markup:
+    """The architecture diagram of a model as inline SVG; `numbers` maps source ids to the
+    numbers the page's source list gives them, for the labels' links."""
+    diagram = build_diagram(model)
+    out: list[str] = []
+
+    def label_text(label: Label, y: int, cls: str) -> str:
+        text = f'<text x="{CENTRE}" y="{y}" class="{cls}" text-anchor="middle">{escape(label.text)}</text>'
+        return f'<a href="#source-{numbers[label.source]}">{text}</a>' if label.source else text
+
+    def box(b: Box, y: int, height: int, cls: str = "") -> None:
+        out.append(f'<g class="box {cls} box-{b.key}">\n<rect x="{BOX_X}" y="{y}" width="{BOX_WIDTH}" height="{height}" rx="8"/>\n'
+                   + label_text(b.title, y + 22, "box-title") + "\n")
+        out.extend(label_text(detail, y + 40 + i * 16, "box-detail") + "\n" for i, detail in enumerate(b.details[:3]))
+        out.append("</g>")
+
+    def arrow(y: int) -> None:
+        out.append(f'<path class="arrow" d="M{CENTRE} {y + 2} V{y + 20} m-5 -6 l5 6 l5 -6"/>')
+
+    def pill(y: int, text: str) -> None:
+        out.append(f'<g class="pill"><rect x="{CENTRE - 60}" y="{y}" width="120" height="28" rx="14"/>'
+                   f'<text x="{CENTRE}" y="{y + 19}" text-anchor="middle" class="pill-text">{text}</text></g>')
+
+    h_embed, h_params, h_out = (box_height(b) for b in (diagram.embedding, diagram.params, diagram.output))
+    block_heights = [box_height(b) for b in diagram.block]
+    experts_h = 30 if diagram.moe else 0
+    block_h = 40 + sum(block_heights) + 12 * (len(block_heights) - 1) + experts_h + 14
+    total_h = 8 + 28 + 24 + h_embed + 24 + block_h + 24 + h_params + 24 + h_out + 24 + 28 + 8
+    out.append(f'<figure class="diagram">\n<svg viewBox="0 0 {WIDTH} {total_h}" aria-labelledby="diagram-title diagram-desc"'
+               f' xmlns="http://www.w3.org/2000/svg">\n<title id="diagram-title">{escape(diagram.title)}</title>\n'
+               f'<desc id="diagram-desc">{escape(diagram.description)}</desc>\n')
+    y = 8
+    pill(y, "tokens in")
+    y += 28
+    arrow(y)
+    y += 24
+    box(diagram.embedding, y, h_embed)
+    y += h_embed
+    arrow(y)
+    y += 24
+    out.append(f'<g class="block">\n<rect class="block-frame" x="8" y="{y}" width="{WIDTH - 16}" height="{block_h}" rx="12"/>\n')
+    out.append(label_text(diagram.layers, y + 24, "block-title") if diagram.layers else
+               f'<text x="{CENTRE}" y="{y + 24}" text-anchor="middle" class="block-title">× N layers (not reported)</text>')
+    inner = y + 40
+    for b, height in zip(diagram.block, block_heights):
+        box(b, inner, height, "inner")
+        inner += height + 12
+        if b.key == "mlp" and diagram.moe:
+            shown = min(diagram.experts_total, MAX_EXPERTS_DRAWN)
+            cell = (BOX_WIDTH - 20) / shown
+            out.append('<g class="experts" aria-hidden="true">\n')
+            out.extend(f'<rect x="{BOX_X + 10 + i * cell:.2f}" y="{inner - 8}" width="{cell - 2:.2f}" height="14" rx="2"'
+                       f' class="{"expert-on" if i < diagram.experts_active else "expert-off"}"/>' for i in range(shown))
+            more = f" (first {MAX_EXPERTS_DRAWN} drawn)" if diagram.experts_total > MAX_EXPERTS_DRAWN else ""
+            out.append(f'</g>\n<text x="{CENTRE}" y="{inner + 20}" text-anchor="middle" class="box-detail">'
+                       f'{diagram.experts_active} of {diagram.experts_total} experts route each token{more}</text>')
+            inner += experts_h
+    out.append("</g>")
+    y += block_h
+    arrow(y)
+    y += 24
+    box(diagram.params, y, h_params, "params")
+    y += h_params
+    arrow(y)
+    y += 24
+    box(diagram.output, y, h_out)
+    y += h_out
+    arrow(y)
+    y += 24
+    pill(y, "tokens out")
+    out.append("\n</svg>\n</figure>")
+    return Markup("".join(out))
+
+
+def box_height(b: Box) -> int:
+    return 34 + 16 * min(len(b.details), 3)

@@ -55,12 +55,16 @@ def test_the_benchmark_runs_and_writes_its_table(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     report = output.read_text()
     assert re.search(r"Machine: \d+ cores", report)
+    assert re.search(r"Speed check \(.*\): \d+ ms at the start,\n\d+ ms at the end", report)
+    assert not (tmp_path / "work" / "trash").exists()  # old sites set aside for the cold builds, then deleted
 
     builds = {row["scenario"]: row for row in table(report, "Builds")}
     assert list(builds) == ["cold", "no-op", "one model edited", "license edited", "one model edited, preview server",
                             "one model edited, preview server: its page shown", "cold, one process"]
     assert all(seconds(row["wall time"]) > 0 and row["models"] == "150" for row in builds.values())
     assert "nothing changed" in builds["no-op"]["rendered"]
+    assert seconds(builds["cold"]["CPU user"]) > 0 and seconds(builds["cold"]["CPU sys"]) > 0
+    assert builds["one model edited, preview server"]["CPU user"] == "—"  # not measured inside that process
     assert "pages/s" in builds["cold"]["rendered"]
     reused = re.search(r"(\d+) pages rendered .*?, (\d+) reused", builds["one model edited"]["rendered"])
     assert reused and int(reused.group(1)) < int(reused.group(2))
@@ -74,3 +78,18 @@ def test_the_benchmark_runs_and_writes_its_table(tmp_path):
     assert seconds(table(report, "Search index (Pagefind, run on its own over the built site)")[0]["seconds"]) > 0
     targets = {row["target"]: row for row in table(report, "Targets (at 150 models)")}
     assert {"cold full build ≤ 20 s", "no-op rebuild ≤ 0.5 s", "peak memory ≤ 1 GB"} <= targets.keys()
+
+
+def test_cold_builds_set_the_old_site_aside(tmp_path):
+    """A cold build must not follow a mass deletion (bench.set_aside says why): the old site and
+    cache are renamed into the trash, whole, and nothing in them is deleted yet."""
+    import bench
+
+    site = tmp_path / "catalog" / "_site"
+    (site / "models" / "x").mkdir(parents=True)
+    (site / "models" / "x" / "index.html").write_text("old")
+    inode = (site / "models" / "x" / "index.html").stat().st_ino
+    bench.set_aside(site, tmp_path / "trash")
+    assert not site.exists()
+    [kept] = (tmp_path / "trash").iterdir()
+    assert (kept / "models" / "x" / "index.html").stat().st_ino == inode

@@ -105,12 +105,11 @@ def test_incremental_output_equals_a_clean_build_after_every_edit(workspace):
     edit(data / "licenses.yaml", "name: Apache License 2.0", "name: Apache License, Version 2.0")
     assert same_as_clean().shown == []  # a shared entity: nothing is shown first
 
-    with open(templates / "partials/diagram.svg.j2", "a") as partial:
-        partial.write("<!-- diagram partial edited -->\n")
+    edit(templates / "partials/license_terms.html", "<dt>Attribution</dt>", "<dt>Attribution<!-- partial edited --></dt>")
     template = same_as_clean()
-    assert rendered(template) < total, "pages that do not include the partial are reused"
+    assert rendered(template) < total, "pages that do not import the partial are reused"
     assert template.shown == []
-    assert b"diagram partial edited" in (root / "site/models/phi-4/index.html").read_bytes()
+    assert b"partial edited" in (root / "site/models/phi-4/index.html").read_bytes()
 
     (data / "models/phi-4.yaml").unlink()
     assert same_as_clean().shown == []  # a deletion: nothing is shown first
@@ -298,14 +297,12 @@ def test_a_template_error_in_a_worker_is_raised_as_itself_and_nothing_is_written
     data, templates, root, incremental, same_as_clean = workspace
     incremental()
     before = tree(root / "site")
-    with open(templates / "partials/diagram.svg.j2", "a") as partial:
-        partial.write("{{ no_such_variable }}\n")
+    edit(templates / "partials/license_terms.html", "<dt>Attribution</dt>", "<dt>Attribution{{ no_such_variable }}</dt>")
     with pytest.raises(jinja2.UndefinedError):
         incremental()
     assert tree(root / "site") == before
     # the same when only one page changes, so that the build would patch the old site in place
-    (templates / "partials/diagram.svg.j2").write_text(
-        (templates / "partials/diagram.svg.j2").read_text().replace("{{ no_such_variable }}\n", ""))
+    edit(templates / "partials/license_terms.html", "{{ no_such_variable }}", "")
     edit(templates / "organization.html", "{% block main %}", "{% block main %}{{ no_such_variable }}")
     with pytest.raises(jinja2.UndefinedError):
         incremental()

@@ -111,3 +111,21 @@ def test_moe_and_mla_draw_differently(fixture_site):
     assert len(cells) == 32 and sum(c.has_class("expert-on") for c in cells) == 6
     badges = tree.find("p", **{"class": "badges"}).text()
     assert "Open source" in badges and "Fully open" in badges
+
+
+def test_a_sparse_architecture_draws_what_is_not_reported(catalog_dir, tmp_path):
+    """Only type and parameters known: each missing part is drawn as missing, not left out."""
+    import re
+
+    model = catalog_dir / "models" / "tiny-dense.yaml"
+    model.write_text(re.sub(r"\n  (context_window|attention|position_encoding|layers|hidden_size|attention_heads"
+                            r"|kv_heads|vocab_size|activation): .*", "", model.read_text()))
+    build_site(catalog_dir, tmp_path / "site", today=BUILD_DATE)
+    tree = page(tmp_path / "site", "tiny-dense")
+    text = diagram_text(tree)
+    for gap in ("vocabulary not reported", "× N layers (not reported)", "Attention (type not reported)",
+                "Position encoding not reported"):
+        assert gap in text
+    svg = tree.find("svg")
+    # embedding and the three inner boxes lose their detail lines: 34 high each, the rest as before
+    assert svg.attrs["viewbox"] == "0 0 400 " + str(8 + 28 + 24 + 50 + 24 + (40 + 34 * 3 + 24 + 14) + 24 + 34 + 24 + 34 + 24 + 28 + 8)
