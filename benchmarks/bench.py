@@ -67,6 +67,10 @@ class Run:
     phases: dict[str, float] = field(default_factory=dict)
     """Phase name → seconds, from the build's report."""
     details: dict[str, str] = field(default_factory=dict)
+    user: float | None = None
+    """CPU seconds in user mode of the build and the workers it waited for (None: not measured)."""
+    system: float | None = None
+    """CPU seconds in the kernel, likewise: file creation shows here (see `clean` in Bench.run)."""
 
 
 @dataclass
@@ -76,6 +80,10 @@ class Scenario:
 
     def median(self, attribute: str) -> float:
         return statistics.median(getattr(run, attribute) for run in self.runs)
+
+    def cpu(self, attribute: str) -> float | None:
+        values = [getattr(run, attribute) for run in self.runs if getattr(run, attribute) is not None]
+        return statistics.median(values) if values else None
 
     def phase(self, name: str) -> float | None:
         values = [run.phases[name] for run in self.runs if name in run.phases]
@@ -132,7 +140,7 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[Run, st
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{output}")
-    run = Run(seconds, peak[0] / 1024, usage.ru_maxrss / 1024)
+    run = Run(seconds, peak[0] / 1024, usage.ru_maxrss / 1024, user=usage.ru_utime, system=usage.ru_stime)
     for line in output.splitlines():
         if match := PHASE_LINE.match(line):
             run.phases[match.group(1)] = int(match.group(2)) / 1000
@@ -155,6 +163,20 @@ def edited_score(text: str, index: int) -> str:
     return text[:score.start(1)] + f"{new:.1f}" + text[score.end(1):]
 
 
+def set_aside(folder: Path, trash: Path) -> None:
+    """Move a previous site or cache out of the way of a cold build; `main` deletes the trash
+    when every scenario has run.
+
+    Deleting it here would make the next build pay for the deletion. On this machine's ext4,
+    which has no journal, the kernel will not reuse an inode freed in the last minute or more
+    (`recently_deleted` in fs/ext4/ialloc.c), and skipping them costs a lookup each: every file
+    or folder the cold build then creates walks past the tens of thousands just freed (perf:
+    `recently_deleted` and `find_get_block_common` led the kernel's profile). A cold build on
+    a fresh clone, as in CI, frees nothing first, and that is what the cold rows measure."""
+    trash.mkdir(parents=True, exist_ok=True)
+    folder.rename(trash / f"{len(os.listdir(trash))}-{folder.name}")
+
+
 def snapshot(work: Path) -> Path:
     """A copy of the package and its templates; builds import it through PYTHONPATH."""
     code = work / "code"
@@ -167,6 +189,7 @@ def snapshot(work: Path) -> Path:
 class Bench:
     def __init__(self, size: int, work: Path, code: Path, runs: int, search: bool, serial: bool, log):
         self.size, self.runs, self.search, self.serial, self.log = size, runs, search, serial, log
+        self.trash = work / "trash"
         self.root = work / f"catalog-{size}"
         self.data, self.out = self.root / "data", self.root / "_site"
         self.env = {**os.environ, "PYTHONPATH": str(code), "SOURCE_DATE_EPOCH": str(int(
@@ -228,8 +251,9 @@ class Bench:
         assert license_name, "licenses.yaml has no apache-2.0 entry"
 
         def clean(_: int) -> None:
-            shutil.rmtree(self.out, ignore_errors=True)
-            shutil.rmtree(self.root / ".cache", ignore_errors=True)
+            for folder in (self.out, self.root / ".cache"):
+                if folder.exists():
+                    set_aside(folder, self.trash)
 
         def nothing(_: int) -> None:
             pass
@@ -290,7 +314,21 @@ def fmt(seconds: float | None) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def report(benches: list[Bench], runs: int, loads: tuple[str, str]) -> str:
+def speed_check() -> float:
+    """Seconds a fixed pure-Python workload takes here (best of three): a yardstick for how fast
+    the host let this machine run while the figures were taken."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        table: dict[str, int] = {}
+        for i in range(400_000):
+            key = f"k{i % 5000}"
+            table[key] = table.get(key, 0) + len(key)
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def report(benches: list[Bench], runs: int, loads: tuple[str, str], speeds: tuple[str, str] = ("—", "—")) -> str:
     lines = [
         "# Benchmark results",
         "",
@@ -303,15 +341,22 @@ def report(benches: list[Bench], runs: int, loads: tuple[str, str]) -> str:
         f"The \"{PREVIEW}\" rows are rebuilds timed inside one long-lived process that builds as",
         "`site-builder serve` does (benchmarks/preview.py: one process, the cache's records kept in memory);",
         "their peak memory is that process's, its first build included.",
+        "CPU user and CPU sys are the medians of the CPU seconds the build and its workers used in user mode",
+        "and in the kernel (from the process's resource usage; not measured inside the preview process).",
+        f"Speed check (a fixed pure-Python loop, timed in the benchmark's own process): {speeds[0]} at the start,",
+        f"{speeds[1]} at the end. This machine's speed drifts with its host's load: the same cold build has taken",
+        "54 and 81 CPU seconds in user mode an hour apart, so compare figures within one run of this file.",
         "",
         "## Builds",
         "",
-        "| models | pages | scenario | wall time | " + " | ".join(PHASES) + " | rendered | peak PSS | peak RSS (main) |",
-        "| ---: | ---: | --- | ---: | " + " | ".join("---:" for _ in PHASES) + " | --- | ---: | ---: |",
+        "| models | pages | scenario | wall time | CPU user | CPU sys | " + " | ".join(PHASES)
+        + " | rendered | peak PSS | peak RSS (main) |",
+        "| ---: | ---: | --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in PHASES) + " | --- | ---: | ---: |",
     ]
     for bench in benches:
         for scenario in bench.scenarios:
-            cells = [f"{bench.size:,}", f"{bench.pages:,}", scenario.name, fmt(scenario.median("seconds"))]
+            cells = [f"{bench.size:,}", f"{bench.pages:,}", scenario.name, fmt(scenario.median("seconds")),
+                     fmt(scenario.cpu("user")), fmt(scenario.cpu("system"))]
             cells += [fmt(scenario.phase(name)) for name in PHASES]
             cells += [scenario.detail("render") or scenario.detail("check"),
                       f"{scenario.median('pss_mb'):,.0f} MB", f"{scenario.median('rss_mb'):,.0f} MB"]
@@ -354,6 +399,7 @@ def main() -> None:
     args = parser.parse_args()
 
     loads = [" ".join(f"{x:.1f}" for x in os.getloadavg())]
+    speeds = [fmt(speed_check())]
     benches = []
     args.work.mkdir(parents=True, exist_ok=True)
     code = snapshot(args.work)
@@ -362,7 +408,9 @@ def main() -> None:
         bench.run()
         benches.append(bench)
     loads.append(" ".join(f"{x:.1f}" for x in os.getloadavg()))
-    args.output.write_text(report(benches, args.runs, (loads[0], loads[1])))
+    speeds.append(fmt(speed_check()))
+    shutil.rmtree(args.work / "trash", ignore_errors=True)
+    args.output.write_text(report(benches, args.runs, (loads[0], loads[1]), (speeds[0], speeds[1])))
     print(f"wrote {args.output}")
 
 
