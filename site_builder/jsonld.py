@@ -5,14 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from .catalog import Catalog
-from .render import _markdown
+from .render import _markdown, _plain_paragraphs
 
 TEXT_TOKENS = {"text", "code_inline"}
 BREAK_TOKENS = {"softbreak", "hardbreak"}
 
 
 def markdown_text(text: str) -> str:
-    """The words of a markdown text without its markup: '**dense** model' → 'dense model'."""
+    """The words of a markdown text without its markup: '**dense** model' → 'dense model'.
+    Plain paragraphs (see render.markdown_block) are their own words."""
+    if _plain_paragraphs(text) is not None:
+        return " ".join(text.split())
+    return _markdown_words(text)
+
+
+def _markdown_words(text: str) -> str:
     words = []
     for block in _markdown().parse(text):
         for token in block.children or ():

@@ -177,8 +177,11 @@ def markdown_it_rendering(text: str) -> tuple[str, str]:
 def test_plain_prose_renders_as_markdown_it_does(text):
     from site_builder.render import markdown_block, markdown_inline
 
+    from site_builder.jsonld import _markdown_words, markdown_text
+
     if text:
         assert (str(markdown_block(text)), str(markdown_inline(text))) == markdown_it_rendering(text)
+        assert markdown_text(text) == _markdown_words(text)
 
 
 def test_plain_prose_of_the_catalog_renders_as_markdown_it_does():
@@ -193,5 +196,8 @@ def test_plain_prose_of_the_catalog_renders_as_markdown_it_does():
         texts.update(item["text"] for key in ("use_cases", "innovations", "limitations") for item in model.get(key) or [])
     plain = [t for t in texts if _plain_paragraphs(t) is not None or _PLAIN_LINE.match(t)]
     assert len(plain) > len(texts) / 2  # the fast path is the common one
+    from site_builder.jsonld import _markdown_words, markdown_text
+
     for text in texts:
         assert (str(markdown_block(text)), str(markdown_inline(text))) == markdown_it_rendering(text), text
+        assert markdown_text(text) == _markdown_words(text), text

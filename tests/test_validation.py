@@ -7,7 +7,7 @@ from site_builder.errors import CatalogInvalid
 
 import pytest
 
-from conftest import BUILD_DATE, edit
+from conftest import BUILD_DATE, DATA_DATE, REPO, edit
 
 MODEL = "data/models/tiny-dense.yaml"
 
@@ -172,3 +172,22 @@ def test_model_files_keep_their_entity_not_their_parsed_values(catalog_dir):
     documents = [doc for path, doc in validated.documents.items() if "/models/" in path]
     assert documents and all(doc.data is None for doc in documents)
     assert validated.models
+
+
+def test_the_checks_see_every_date_and_citation_that_walk_finds():
+    """checks.dates_and_citations is walk() less the texts no check reads, in walk's order."""
+    from site_builder.checks import dates_and_citations, walk
+    from site_builder.schema import PartialDate
+
+    def is_citation(path: tuple) -> bool:
+        return bool(path) and (path[-1] in ("source", "followed")
+                               or (len(path) > 1 and path[-2] == "sources" and path[0] != "sources"))
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    citations = 0
+    for model in catalog.models.values():
+        expected = [(path, value) for path, value in walk(model)
+                    if isinstance(value, PartialDate) or (isinstance(value, str) and is_citation(path))]
+        assert dates_and_citations(model) == expected
+        citations += sum(isinstance(value, str) for _, value in expected)
+    assert citations > 1000
