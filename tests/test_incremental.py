@@ -515,14 +515,14 @@ def test_cross_file_checks_of_unchanged_models_are_taken_from_the_last_build(wor
     data, templates, root, incremental, same_as_clean = workspace
     first = incremental()
     walked: list[str] = []
-    real_walk = checks.walk
+    real_walk = checks.dates_and_citations
 
     def walk(value, path=()):
         if hasattr(value, "offers"):
             walked.append(value.name)
         return real_walk(value, path)
 
-    monkeypatch.setattr(checks, "walk", walk)
+    monkeypatch.setattr(checks, "dates_and_citations", walk)
     edit(data / "models/llama-3.1-8b-instruct.yaml", "name: Llama 3.1 8B Instruct", "name: Llama 3.1 8B Instruct (x)")
     second = incremental()
     assert walked == ["Llama 3.1 8B Instruct (x)"]
