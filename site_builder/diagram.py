@@ -177,6 +177,12 @@ def diagram_svg(model: ModelFile, numbers: Mapping[str, int]) -> Markup:
     def arrow(y: int) -> None:
         out.append(f'<path class="arrow" d="M{CENTRE} {y + 2} V{y + 20} m-5 -6 l5 6 l5 -6"/>')
 
+    def box_then_arrow(b: Box, y: int, height: int, cls: str = "") -> int:
+        """Draw a box and the arrow below it; where the next part starts."""
+        box(b, y, height, cls)
+        arrow(y + height)
+        return y + height + 24
+
     def pill(y: int, text: str) -> None:
         out.append(f'<g class="pill"><rect x="{CENTRE - 60}" y="{y}" width="120" height="28" rx="14"/>'
                    f'<text x="{CENTRE}" y="{y + 19}" text-anchor="middle" class="pill-text">{text}</text></g>')
@@ -191,13 +197,8 @@ def diagram_svg(model: ModelFile, numbers: Mapping[str, int]) -> Markup:
                f'<desc id="diagram-desc">{escape(diagram.description)}</desc>\n')
     y = 8
     pill(y, "tokens in")
-    y += 28
-    arrow(y)
-    y += 24
-    box(diagram.embedding, y, h_embed)
-    y += h_embed
-    arrow(y)
-    y += 24
+    arrow(y + 28)
+    y = box_then_arrow(diagram.embedding, y + 28 + 24, h_embed)
     out.append(f'<g class="block">\n<rect class="block-frame" x="8" y="{y}" width="{WIDTH - 16}" height="{block_h}" rx="12"/>\n')
     out.append(label_text(diagram.layers, y + 24, "block-title") if diagram.layers else
                f'<text x="{CENTRE}" y="{y + 24}" text-anchor="middle" class="block-title">× N layers (not reported)</text>')
@@ -216,17 +217,9 @@ def diagram_svg(model: ModelFile, numbers: Mapping[str, int]) -> Markup:
                        f'{diagram.experts_active} of {diagram.experts_total} experts route each token{more}</text>')
             inner += experts_h
     out.append("</g>")
-    y += block_h
-    arrow(y)
-    y += 24
-    box(diagram.params, y, h_params, "params")
-    y += h_params
-    arrow(y)
-    y += 24
-    box(diagram.output, y, h_out)
-    y += h_out
-    arrow(y)
-    y += 24
+    arrow(y + block_h)
+    y = box_then_arrow(diagram.params, y + block_h + 24, h_params, "params")
+    y = box_then_arrow(diagram.output, y, h_out)
     pill(y, "tokens out")
     out.append("\n</svg>\n</figure>")
     return Markup("".join(out))
