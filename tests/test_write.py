@@ -53,3 +53,24 @@ def test_a_discarded_patch_leaves_the_old_site(tmp_path):
 
 def test_a_patch_needs_an_old_site(tmp_path):
     assert not Staging(tmp_path / "missing", patch=True).patch
+
+
+def test_a_patch_removing_many_files_lists_no_folder(tmp_path, monkeypatch):
+    """Removed pages take the folders they leave empty, and only those; no folder is listed
+    once per removed file (that made dropping Pagefind's thousands of files quadratic)."""
+    out = tmp_path / "site"
+    for rel in [f"many/{i}.json" for i in range(300)] + ["many/keep.json", "deep/a/b/index.html", "deep/c.txt"]:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(rel)
+    staging = Staging(out, patch=True)
+    staging.keep("many/keep.json")
+    staging.keep("deep/c.txt")
+
+    def listed(self):
+        raise AssertionError(f"listed {self}")
+
+    monkeypatch.setattr(Path, "iterdir", listed)
+    report = staging.commit()
+    assert report.removed == 301
+    assert tree(out) == {"many/keep.json": b"many/keep.json", "deep/c.txt": b"deep/c.txt"}
+    assert not (out / "deep/a").exists()
