@@ -83,8 +83,8 @@ _CITING = ("source", "followed")
 def dates_and_citations(value: Any, path: tuple = ()) -> list[tuple[tuple, Any]]:
     """What `walk` finds that the model checks look at, in the same order: every date, and every
     text that names a source (a `source` or `followed` field, or an entry of a `sources` list
-    other than the model's own list of sources). Walking every text of 10,000 models with its path
-    was most of the checks' time; the other texts are passed over without a path."""
+    other than the model's own list of sources). The other texts are passed over without making
+    their paths: a quarter of the checks' instructions (callgrind, 1.01 → 0.76 M a model)."""
     found: list[tuple[tuple, Any]] = []
     _dates_and_citations(value, path, found)
     return found

@@ -267,8 +267,9 @@ class _Builder:
         """`build` for a text without anchors and without marks: what nearly every file takes.
 
         The same checks and values as `build` (the tests hold the two to each other), in one
-        closure with its names bound locally: `build` and `mapping` made ~1.3 µs of method
-        calls, attribute lookups and path tuples per value, about half of loading a valid file."""
+        closure with its names bound locally, without the method calls, attribute lookups and
+        path tuples `build` and `mapping` spend on every value: loading a model file takes 8%
+        fewer instructions (callgrind, 7.30 → 6.68 M)."""
         scalar_node, sequence_node, str_tag, safe_tags = yaml.ScalarNode, yaml.SequenceNode, _TAG + "str", _SAFE_TAGS
         scalar_tags, merge_tag, fail, scalar = _SCALAR_TAGS, _TAG + "merge", self.fail, self.scalar
         count = 0

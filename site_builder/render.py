@@ -58,8 +58,8 @@ def markdown_inline(text: str | None) -> Markup:
     return Markup(_markdown().renderInline(text))
 
 
-# Most of the catalog's prose is plain sentences, and markdown-it (pure Python) took ~15% of a
-# model page's render time to say so. Text made only of characters that start no CommonMark
+# Most of the catalog's prose is plain sentences, and markdown-it (pure Python) was 13% of a
+# model page's instructions (callgrind) to say so. Text made only of characters that start no CommonMark
 # construct (with raw HTML, linkify and the typographer off) renders as itself, with `"`
 # escaped, one <p> per paragraph. Anything else goes to markdown-it; the tests hold the two to
 # each other on every text in data/ and on generated ones.
@@ -238,8 +238,9 @@ def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
     def leaderboard_rows(entries: Iterable[Any], percent: bool) -> Markup:
         """The rows of one leaderboard table (templates/benchmark.html): rank, model, score,
         setting, date and the source's publisher, linked to the model page's source list. In
-        Jinja these rows were most of an incremental build's render time: at 10,000 models a
-        leaderboard holds thousands of them, and a score edit renders every board it is on."""
+        Jinja these rows were nearly half of a one-model edit's render time at 10,000 models
+        (py-spy): a leaderboard holds thousands of them, and a score edit renders every board
+        the score is on."""
         models, derived, unit = catalog.models, catalog.derived, "%" if percent else ""
         rows = []
         for entry in entries:
