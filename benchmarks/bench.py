@@ -70,7 +70,7 @@ class Run:
     user: float | None = None
     """CPU seconds in user mode of the build and the workers it waited for (None: not measured)."""
     system: float | None = None
-    """CPU seconds in the kernel, likewise: file creation shows here (see `clean` in Bench.run)."""
+    """CPU seconds in the kernel, likewise: file creation shows here (see `set_aside`)."""
 
 
 @dataclass

@@ -91,8 +91,8 @@ def dates_and_citations(value: Any, path: tuple = ()) -> list[tuple[tuple, Any]]
 
 
 def _dates_and_citations(value: Any, path: tuple, found: list) -> None:
+    cites = len(path) > 0 and path[-1] == "sources" and path[0] != "sources"  # texts here name sources
     if isinstance(value, BaseModel):
-        cites = len(path) > 0 and path[-1] == "sources" and path[0] != "sources"
         for name, item in value.__dict__.items():
             if isinstance(item, str):
                 if cites or name in _CITING:
@@ -102,7 +102,6 @@ def _dates_and_citations(value: Any, path: tuple, found: list) -> None:
             elif item is not None and not isinstance(item, (int, float)):
                 _dates_and_citations(item, path + (name,), found)
     elif isinstance(value, (list, tuple)):
-        cites = len(path) > 0 and path[-1] == "sources" and path[0] != "sources"
         for index, item in enumerate(value):
             if isinstance(item, str):
                 if cites:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .catalog import Catalog
-from .render import _markdown, _plain_paragraphs
+from .render import _markdown, is_plain_prose
 
 TEXT_TOKENS = {"text", "code_inline"}
 BREAK_TOKENS = {"softbreak", "hardbreak"}
@@ -14,7 +14,7 @@ BREAK_TOKENS = {"softbreak", "hardbreak"}
 def markdown_text(text: str) -> str:
     """The words of a markdown text without its markup: '**dense** model' → 'dense model'.
     Plain paragraphs (see render.markdown_block) are their own words."""
-    if _plain_paragraphs(text) is not None:
+    if is_plain_prose(text):
         return " ".join(text.split())
     return _markdown_words(text)
 

@@ -71,17 +71,19 @@ _BLOCK_START = re.compile(r"[-+=]|\d{1,9}[.)]")
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
 
 
+def is_plain_prose(text: str) -> bool:
+    """Whether text is plain paragraphs: nothing in it starts a CommonMark construct."""
+    return bool(_PLAIN_TEXT.match(text)) and all(
+        line and line == line.strip() and not _BLOCK_START.match(line)
+        for line in _PARAGRAPH_BREAK.sub("\n", text.strip("\n")).split("\n"))
+
+
 def _plain_paragraphs(text: str) -> str | None:
     """markdown-it's rendering of text that is plain paragraphs; None for any other text."""
-    if not _PLAIN_TEXT.match(text):
+    if not is_plain_prose(text):
         return None
-    rendered = []
-    for paragraph in _PARAGRAPH_BREAK.split(text.strip("\n")):
-        for line in paragraph.split("\n"):
-            if not line or line != line.strip() or _BLOCK_START.match(line):
-                return None
-        rendered.append("<p>" + paragraph.replace('"', "&quot;") + "</p>\n")
-    return "".join(rendered)
+    return "".join("<p>" + paragraph.replace('"', "&quot;") + "</p>\n"
+                   for paragraph in _PARAGRAPH_BREAK.split(text.strip("\n")))
 
 
 def number(value: Any, digits: int | None = None) -> str:

@@ -162,7 +162,7 @@ def test_fast_builder_agrees_on_yaml_punctuation(text):
         assert results[0] == results[1]
 
 
-# Plain prose skips markdown-it (render._plain_paragraphs); its output must be markdown-it's.
+# Plain prose skips markdown-it (render.is_plain_prose); its output must be markdown-it's.
 PROSE_ALPHABET = list("ab Z09\n.,;:'\"?%$@^{}()/-+=\u00e9\u2014\u00a0\u00d7") + ["1.", "1)", "- ", "  ", "\n\n", "_", "*", "&", "<", "\t"]
 
 
@@ -185,7 +185,7 @@ def test_plain_prose_renders_as_markdown_it_does(text):
 
 
 def test_plain_prose_of_the_catalog_renders_as_markdown_it_does():
-    from site_builder.render import _PLAIN_LINE, _plain_paragraphs, markdown_block, markdown_inline
+    from site_builder.render import _PLAIN_LINE, is_plain_prose, markdown_block, markdown_inline
 
     texts = set()
     for path in (REPO / "data/models").glob("*.yaml"):
@@ -194,7 +194,7 @@ def test_plain_prose_of_the_catalog_renders_as_markdown_it_does():
                                    (model.get("lineage") or {}).get("notes"),
                                    (model.get("inference_settings") or {}).get("advice")]))
         texts.update(item["text"] for key in ("use_cases", "innovations", "limitations") for item in model.get(key) or [])
-    plain = [t for t in texts if _plain_paragraphs(t) is not None or _PLAIN_LINE.match(t)]
+    plain = [t for t in texts if is_plain_prose(t) or _PLAIN_LINE.match(t)]
     assert len(plain) > len(texts) / 2  # the fast path is the common one
     from site_builder.jsonld import _markdown_words, markdown_text
 
