@@ -1,9 +1,12 @@
-"""Static charts laid out at build time; templates/partials/*.svg.j2 draw them as inline SVG."""
+"""Static charts laid out at build time and drawn as inline SVG, each with its data as a table."""
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Callable
+
+from markupsafe import Markup, escape
 
 from .catalog import Catalog
 
@@ -100,26 +103,92 @@ def release_timeline(catalog: Catalog) -> Chart | None:
     """Every model on a time axis, one row per organization."""
     if not catalog.models:
         return None
-    dates = {m: catalog.models[m].released.earliest() for m in catalog.models}
+    # each model looked up once: in a page's render the catalog is tracked, and every lookup
+    # through it is recorded (tracking.py)
+    models = {m: catalog.models[m] for m in catalog.models}
+    dates = {m: model.released.earliest() for m, model in models.items()}
     low, high = min(dates.values()), max(dates.values())
-    orgs = sorted({catalog.models[m].organization for m in catalog.models},
-                  key=lambda o: catalog.organizations[o].name.lower())
+    org_names = {o: catalog.organizations[o].name for o in {model.organization for model in models.values()}}
+    orgs = sorted(org_names, key=lambda o: org_names[o].lower())
     height = TOP + BOTTOM + 28 * len(orgs)
     row_y = {o: TOP + 14 + 28 * i for i, o in enumerate(orgs)}
     left = TIMELINE_LEFT
-    ordinal = lambda d: d.toordinal()
+    first, last = low.toordinal(), high.toordinal()
     points = tuple(
-        Point(m, catalog.models[m].name,
-              _scale(ordinal(dates[m]), ordinal(low), ordinal(high), left, WIDTH - RIGHT),
-              row_y[catalog.models[m].organization], str(catalog.models[m].released),
-              catalog.organizations[catalog.models[m].organization].name, "")
-        for m in catalog.facets.newest_first)
+        Point(m, model.name, _scale(dates[m].toordinal(), first, last, left, WIDTH - RIGHT),
+              row_y[model.organization], str(model.released), org_names[model.organization], "")
+        for m, model in ((m, models[m]) for m in catalog.facets.newest_first))
     years = range(low.year, high.year + 2)
-    ticks = tuple(Tick(_scale(ordinal(datetime.date(y, 1, 1)), ordinal(low), ordinal(high), left, WIDTH - RIGHT), str(y))
+    ticks = tuple(Tick(_scale(datetime.date(y, 1, 1).toordinal(), first, last, left, WIDTH - RIGHT), str(y))
                   for y in years if low <= datetime.date(y, 1, 1) <= high)
     return Chart(
         title="Release timeline of the catalog",
         description=f"{len(points)} models by release date, one row per organization, from {low} to {high}.",
         x_label="Release date", y_label="Organization", points=points, x_ticks=ticks, y_ticks=(),
-        rows=tuple((row_y[o], catalog.organizations[o].name) for o in orgs), height=height,
+        rows=tuple((row_y[o], org_names[o]) for o in orgs), height=height,
     )
+
+
+# --- drawing ------------------------------------------------------------------------------------
+# The charts page draws every model of the catalog twice (a point and a table row), so these are
+# Python rather than Jinja loops: at 10,000 models the page took 1.1 s to render in Jinja, and
+# a score edit renders it again (it was the slowest page of a one-model edit).
+
+def _figure(chart: Chart, chart_id: str, axis: str, points: str, caption: str) -> Markup:
+    return Markup(
+        '<figure class="chart">\n'
+        f'<svg viewBox="0 0 {chart.width} {chart.height}" aria-labelledby="{escape(chart_id)}-title '
+        f'{escape(chart_id)}-desc" xmlns="http://www.w3.org/2000/svg">\n'
+        f'<title id="{escape(chart_id)}-title">{escape(chart.title)}</title>\n'
+        f'<desc id="{escape(chart_id)}-desc">{escape(chart.description)}</desc>\n'
+        f'<g class="axis">\n{axis}</g>\n{points}</svg>\n'
+        f'<figcaption>{caption}</figcaption>\n</figure>')
+
+
+def scatter_svg(chart: Chart, chart_id: str, url: Callable[[str], str]) -> Markup:
+    """The price-against-score chart: axes, then each point with its label beside it."""
+    width, height = chart.width, chart.height
+    axis = "".join(
+        f'<line x1="56" x2="{width - 24}" y1="{t.position:.1f}" y2="{t.position:.1f}" class="grid"/>'
+        f'<text x="50" y="{t.position + 4:.1f}" text-anchor="end">{escape(t.label)}</text>' for t in chart.y_ticks)
+    axis += "".join(f'<text x="{t.position:.1f}" y="{height - 24}" text-anchor="middle">{escape(t.label)}</text>'
+                    for t in chart.x_ticks)
+    axis += (f'<text x="{width / 2}" y="{height - 4}" text-anchor="middle" class="axis-label">'
+             f'{escape(chart.x_label)}</text>\n')
+    points = "".join(
+        f'<a href="{escape(url("/models/" + p.model_id + "/"))}"><circle cx="{p.x:.1f}" cy="{p.y:.1f}" r="5" '
+        f'class="point"/><text x="{p.x + (8 if p.anchor == "start" else -8):.1f}" y="{p.y + 4:.1f}" '
+        f'text-anchor="{escape(p.anchor)}" class="point-label">{escape(p.label)}</text></a>\n' for p in chart.points)
+    return _figure(chart, chart_id, axis, points, str(escape(chart.description)))
+
+
+def timeline_svg(chart: Chart, chart_id: str, url: Callable[[str], str]) -> Markup:
+    """The release timeline: a row per organization, a year per tick, a point per model."""
+    width, height = chart.width, chart.height
+    axis = "".join(f'<line x1="215" x2="{width - 24}" y1="{y}" y2="{y}" class="grid"/>'
+                   f'<text x="209" y="{y + 4}" text-anchor="end">{escape(name)}</text>' for y, name in chart.rows)
+    axis += "".join(
+        f'<line x1="{t.position:.1f}" x2="{t.position:.1f}" y1="20" y2="{height - 40}" class="grid"/>'
+        f'<text x="{t.position:.1f}" y="{height - 24}" text-anchor="middle">{escape(t.label)}</text>'
+        for t in chart.x_ticks)
+    points = "".join(
+        f'<a href="{escape(url("/models/" + p.model_id + "/"))}"><circle cx="{p.x:.1f}" cy="{p.y:.1f}" r="5" '
+        f'class="point"><title>{escape(p.label)} ({escape(p.x_value)})</title></circle></a>\n' for p in chart.points)
+    caption = f"{escape(chart.description)} Hover or focus a point for its name; the table below lists every model."
+    return _figure(chart, chart_id, axis, points, caption)
+
+
+def scatter_rows(chart: Chart, url: Callable[[str], str]) -> Markup:
+    """The rows of the table under the scatter chart: its data, readable without the picture."""
+    return Markup("".join(
+        f'<tr><th scope="row"><a href="{escape(url("/models/" + p.model_id + "/"))}">{escape(p.label)}</a></th>'
+        f'<td class="num">{escape(p.x_value)}</td><td><time datetime="{escape(p.as_of)}">{escape(p.as_of)}</time></td>'
+        f'<td class="num">{escape(p.y_value)}</td></tr>' for p in chart.points))
+
+
+def timeline_rows(chart: Chart, url: Callable[[str], str]) -> Markup:
+    """The rows of the table under the timeline."""
+    return Markup("".join(
+        f'<tr><td><time datetime="{escape(p.x_value)}">{escape(p.x_value)}</time></td><th scope="row">'
+        f'<a href="{escape(url("/models/" + p.model_id + "/"))}">{escape(p.label)}</a></th><td>{escape(p.y_value)}</td></tr>'
+        for p in chart.points))

@@ -266,7 +266,7 @@ def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
         markdown=markdown_block, markdown_inline=markdown_inline, number=number, score=score, short=count_short,
         price=price, long_date=long_date, yes_no=yes_no, tojson_safe=to_json, plain=plain,
     )
-    from .charts import price_vs_score, release_timeline
+    from .charts import price_vs_score, release_timeline, scatter_rows, scatter_svg, timeline_rows, timeline_svg
     from .diagram import diagram_svg
 
     env.filters["language_name"] = language_name
@@ -274,6 +274,9 @@ def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
         diagram_svg=diagram_svg, url=url, facets=catalog.facets,
         price_chart=lambda: price_vs_score(catalog), timeline_chart=lambda: release_timeline(catalog), absolute=absolute, catalog=catalog, site=catalog.site, today=catalog.today,
         leaderboard_rows=leaderboard_rows,
+        scatter_svg=lambda chart, chart_id: scatter_svg(chart, chart_id, url),
+        timeline_svg=lambda chart, chart_id: timeline_svg(chart, chart_id, url),
+        scatter_rows=lambda chart: scatter_rows(chart, url), timeline_rows=lambda chart: timeline_rows(chart, url),
         plain=plain, source_of=source_of, is_cited=is_cited, cite=cite, cited=cited, missing=missing,
         spec_rows=spec_rows,
     )
