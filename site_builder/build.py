@@ -174,7 +174,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     on_phase("render")
     started = time.perf_counter()
     # A few pages changed and no search index wants the whole new site: patch the old one.
-    staging = Staging(out_dir, patch=finish is None and len(reused) >= len(pages) // 2 > 0)
+    patch = finish is None and len(reused) >= len(pages) // 2 > 0
+    staging = Staging(out_dir, patch=patch, existing=session.outputs_now().keys() if patch and session else None)
     try:
         records = RecordTable(previous["reads"] if previous else None, fingerprints, changed)
         for index, record in reused.items():
@@ -222,7 +223,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     if session is not None:
         on_phase("save")
         started = time.perf_counter()
-        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)}, records.as_record(), fragment_records)
+        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)}, records.as_record(), fragment_records,
+                     written.changed)
         report.phases.append(("save", time.perf_counter() - started, "build cache"))
 
 

@@ -202,6 +202,7 @@ class Session:
         """Data files new or changed since the last build."""
         self.removed_files = before.keys() - self.stamps.keys()
         self.changed_inputs = len(self.changed_files) + len(self.removed_files)
+        self._outputs: dict[str, tuple[int, int]] | None = None
 
     def edited_models(self, data_dir: Path, limit: int = 8) -> tuple[str, ...] | None:
         """Ids of the model files that changed since the last build, when nothing else did
@@ -226,9 +227,18 @@ class Session:
                             ("date", "the build date changed"), ("search", "the search option changed")):
             if before.get(part) != self.key[part]:
                 return words
-        if output_stats(self.out_dir) != self.previous["outputs"]:
+        if self.outputs_now() != self.previous["outputs"]:
             return f"{self.out_dir} was changed"
         return None
+
+    def outputs_now(self) -> dict[str, tuple[int, int]]:
+        """Every file in the output folder with its (size, mtime), listed once per build: the
+        reuse check, the patch (which deletes what was not planned) and the record `save`
+        writes all start from this one listing. Listing, then stat of each file, then listing
+        with stat again took 0.7 s of a one-model edit at 10,000 models; once, 0.2 s."""
+        if self._outputs is None:
+            self._outputs = output_stats(self.out_dir)
+        return self._outputs
 
     def loading(self, jobs: int) -> Loading:
         register_entity_pickling()
@@ -275,14 +285,28 @@ class Session:
     def unchanged_output(self, rel: str) -> bool:
         """The file is still as the previous build left it (by size and mtime)."""
         then = self.previous.get("outputs", {}).get(rel)
-        try:
-            st = os.stat(self.out_dir / rel)
-        except OSError:
-            return False
-        return then == (st.st_size, st.st_mtime_ns)
+        return then is not None and self.outputs_now().get(rel) == then
 
-    def save(self, report: dict, pages: dict, fragments: dict | None = None) -> None:
-        """Record this build; inputs.pickle goes last, as it vouches for the others."""
+    def _outputs_after(self, changed: tuple[str, ...] | None) -> dict[str, tuple[int, int]]:
+        """The output folder's files as this build leaves them: after a patch, the listing
+        taken before it with the files it wrote or removed looked at again; after a whole new
+        site, listed anew."""
+        if changed is None or self._outputs is None:
+            return output_stats(self.out_dir)
+        outputs = dict(self._outputs)
+        for rel in changed:
+            try:
+                st = os.stat(os.path.join(self.out_dir, rel))
+            except OSError:
+                outputs.pop(rel, None)
+            else:
+                outputs[rel] = (st.st_size, st.st_mtime_ns)
+        return outputs
+
+    def save(self, report: dict, pages: dict, fragments: dict | None = None,
+             changed: tuple[str, ...] | None = None) -> None:
+        """Record this build; inputs.pickle goes last, as it vouches for the others. `changed`:
+        the files a patch wrote or removed (None when the whole site was replaced)."""
         build = os.urandom(8).hex()
         self.slot.write("pages.pickle", {**pages, "build": build})
         if fragments is not None:
@@ -304,7 +328,7 @@ class Session:
         digests = {stamp.digest for stamp in self.stamps.values()}
         marks = {memo: mark for memo, mark in self.marks.items() if memo[1] in digests}
         self.slot.write("inputs.pickle", {"key": self.key, "stamps": self.stamps, "build": build, "marks": marks,
-                                          "outputs": output_stats(self.out_dir), "report": report})
+                                          "outputs": self._outputs_after(changed), "report": report})
         self.slot.prune()
 
 

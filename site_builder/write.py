@@ -64,8 +64,11 @@ class Staging:
     `put` touches nothing but its own file, so forked render workers may call it on their
     copy of this object; the process that commits is told of each file with `count`."""
 
-    def __init__(self, out_dir: Path, patch: bool = False):
+    def __init__(self, out_dir: Path, patch: bool = False, existing: Iterable[str] | None = None):
+        """`existing`: the files in out_dir, when the caller has just listed them (a patch
+        deletes those not placed; without it the patch lists the folder itself)."""
         self.patch = patch and out_dir.is_dir()
+        self.existing = existing
         self.staged: set[str] = set()
         """Files written to the staging folder, in a patch."""
         self.out_dir = out_dir.resolve()
@@ -150,7 +153,8 @@ class Staging:
         return WriteReport(self.written, self.unchanged, len(old_files - self.placed))
 
     def _apply_patch(self) -> WriteReport:
-        removed = sorted(_relative_files(self.out_dir) - self.placed)
+        existing = set(self.existing) if self.existing is not None else _relative_files(self.out_dir)
+        removed = sorted(existing - self.placed)
         for rel in sorted(self.staged):
             target = self.out_dir / rel
             target.parent.mkdir(parents=True, exist_ok=True)

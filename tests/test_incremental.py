@@ -190,6 +190,23 @@ def test_unchanged_pages_keep_their_files(workspace):
     assert not list(root.glob(".site.*")), "no staging folder is left behind"
 
 
+def test_a_patch_records_the_output_as_it_leaves_it(workspace):
+    """A patch lists the output folder once (cache.Session.outputs_now): that listing decides
+    which pages are reused and which files to delete, and the record of the output is that
+    listing with the patch's own changes. It must equal a fresh listing, or the next no-op
+    build would not be skipped (or a damaged file would go unnoticed)."""
+    data, templates, root, incremental, same_as_clean = workspace
+    incremental()
+    edit(data / "models/phi-4.yaml", "name: Phi-4", "name: Phi-4 (edited)")
+    (root / "site/stray.txt").write_text("not from the build")  # deleted by the patch, as by a clean build
+    report = same_as_clean()
+    assert "patched in place" in phase(report, "write") and "1 removed" in phase(report, "write")
+    slot = cache.Slot(root / "cache", data, root / "site", cache.code_fingerprint())
+    assert slot.read("inputs.pickle")["outputs"] == cache.output_stats(root / "site")
+    skipped = incremental(skip_if_unchanged=True)
+    assert skipped.catalog is None
+
+
 def test_an_error_in_a_cached_model_file_is_located_in_that_file(workspace):
     """Unchanged files come from the cache without their marks; they are read again to locate
     a problem that another file's edit caused."""
