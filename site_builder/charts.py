@@ -6,9 +6,10 @@ import datetime
 from dataclasses import dataclass
 from typing import Callable
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .catalog import Catalog
+from .render import escape_text
 
 WIDTH, HEIGHT = 640, 360
 LEFT, RIGHT, TOP, BOTTOM = 56, 24, 20, 44
@@ -137,10 +138,10 @@ def release_timeline(catalog: Catalog) -> Chart | None:
 def _figure(chart: Chart, chart_id: str, axis: str, points: str, caption: str) -> Markup:
     return Markup(
         '<figure class="chart">\n'
-        f'<svg viewBox="0 0 {chart.width} {chart.height}" aria-labelledby="{escape(chart_id)}-title '
-        f'{escape(chart_id)}-desc" xmlns="http://www.w3.org/2000/svg">\n'
-        f'<title id="{escape(chart_id)}-title">{escape(chart.title)}</title>\n'
-        f'<desc id="{escape(chart_id)}-desc">{escape(chart.description)}</desc>\n'
+        f'<svg viewBox="0 0 {chart.width} {chart.height}" aria-labelledby="{escape_text(chart_id)}-title '
+        f'{escape_text(chart_id)}-desc" xmlns="http://www.w3.org/2000/svg">\n'
+        f'<title id="{escape_text(chart_id)}-title">{escape_text(chart.title)}</title>\n'
+        f'<desc id="{escape_text(chart_id)}-desc">{escape_text(chart.description)}</desc>\n'
         f'<g class="axis">\n{axis}</g>\n{points}</svg>\n'
         f'<figcaption>{caption}</figcaption>\n</figure>')
 
@@ -150,45 +151,45 @@ def scatter_svg(chart: Chart, chart_id: str, url: Callable[[str], str]) -> Marku
     width, height = chart.width, chart.height
     axis = "".join(
         f'<line x1="56" x2="{width - 24}" y1="{t.position:.1f}" y2="{t.position:.1f}" class="grid"/>'
-        f'<text x="50" y="{t.position + 4:.1f}" text-anchor="end">{escape(t.label)}</text>' for t in chart.y_ticks)
-    axis += "".join(f'<text x="{t.position:.1f}" y="{height - 24}" text-anchor="middle">{escape(t.label)}</text>'
+        f'<text x="50" y="{t.position + 4:.1f}" text-anchor="end">{escape_text(t.label)}</text>' for t in chart.y_ticks)
+    axis += "".join(f'<text x="{t.position:.1f}" y="{height - 24}" text-anchor="middle">{escape_text(t.label)}</text>'
                     for t in chart.x_ticks)
     axis += (f'<text x="{width / 2}" y="{height - 4}" text-anchor="middle" class="axis-label">'
-             f'{escape(chart.x_label)}</text>\n')
+             f'{escape_text(chart.x_label)}</text>\n')
     points = "".join(
-        f'<a href="{escape(url("/models/" + p.model_id + "/"))}"><circle cx="{p.x:.1f}" cy="{p.y:.1f}" r="5" '
+        f'<a href="{escape_text(url("/models/" + p.model_id + "/"))}"><circle cx="{p.x:.1f}" cy="{p.y:.1f}" r="5" '
         f'class="point"/><text x="{p.x + (8 if p.anchor == "start" else -8):.1f}" y="{p.y + 4:.1f}" '
-        f'text-anchor="{escape(p.anchor)}" class="point-label">{escape(p.label)}</text></a>\n' for p in chart.points)
-    return _figure(chart, chart_id, axis, points, str(escape(chart.description)))
+        f'text-anchor="{escape_text(p.anchor)}" class="point-label">{escape_text(p.label)}</text></a>\n' for p in chart.points)
+    return _figure(chart, chart_id, axis, points, escape_text(chart.description))
 
 
 def timeline_svg(chart: Chart, chart_id: str, url: Callable[[str], str]) -> Markup:
     """The release timeline: a row per organization, a year per tick, a point per model."""
     width, height = chart.width, chart.height
     axis = "".join(f'<line x1="215" x2="{width - 24}" y1="{y}" y2="{y}" class="grid"/>'
-                   f'<text x="209" y="{y + 4}" text-anchor="end">{escape(name)}</text>' for y, name in chart.rows)
+                   f'<text x="209" y="{y + 4}" text-anchor="end">{escape_text(name)}</text>' for y, name in chart.rows)
     axis += "".join(
         f'<line x1="{t.position:.1f}" x2="{t.position:.1f}" y1="20" y2="{height - 40}" class="grid"/>'
-        f'<text x="{t.position:.1f}" y="{height - 24}" text-anchor="middle">{escape(t.label)}</text>'
+        f'<text x="{t.position:.1f}" y="{height - 24}" text-anchor="middle">{escape_text(t.label)}</text>'
         for t in chart.x_ticks)
     points = "".join(
-        f'<a href="{escape(url("/models/" + p.model_id + "/"))}"><circle cx="{p.x:.1f}" cy="{p.y:.1f}" r="5" '
-        f'class="point"><title>{escape(p.label)} ({escape(p.x_value)})</title></circle></a>\n' for p in chart.points)
-    caption = f"{escape(chart.description)} Hover or focus a point for its name; the table below lists every model."
+        f'<a href="{escape_text(url("/models/" + p.model_id + "/"))}"><circle cx="{p.x:.1f}" cy="{p.y:.1f}" r="5" '
+        f'class="point"><title>{escape_text(p.label)} ({escape_text(p.x_value)})</title></circle></a>\n' for p in chart.points)
+    caption = f"{escape_text(chart.description)} Hover or focus a point for its name; the table below lists every model."
     return _figure(chart, chart_id, axis, points, caption)
 
 
 def scatter_rows(chart: Chart, url: Callable[[str], str]) -> Markup:
     """The rows of the table under the scatter chart: its data, readable without the picture."""
     return Markup("".join(
-        f'<tr><th scope="row"><a href="{escape(url("/models/" + p.model_id + "/"))}">{escape(p.label)}</a></th>'
-        f'<td class="num">{escape(p.x_value)}</td><td><time datetime="{escape(p.as_of)}">{escape(p.as_of)}</time></td>'
-        f'<td class="num">{escape(p.y_value)}</td></tr>' for p in chart.points))
+        f'<tr><th scope="row"><a href="{escape_text(url("/models/" + p.model_id + "/"))}">{escape_text(p.label)}</a></th>'
+        f'<td class="num">{escape_text(p.x_value)}</td><td><time datetime="{escape_text(p.as_of)}">{escape_text(p.as_of)}</time></td>'
+        f'<td class="num">{escape_text(p.y_value)}</td></tr>' for p in chart.points))
 
 
 def timeline_rows(chart: Chart, url: Callable[[str], str]) -> Markup:
     """The rows of the table under the timeline."""
     return Markup("".join(
-        f'<tr><td><time datetime="{escape(p.x_value)}">{escape(p.x_value)}</time></td><th scope="row">'
-        f'<a href="{escape(url("/models/" + p.model_id + "/"))}">{escape(p.label)}</a></th><td>{escape(p.y_value)}</td></tr>'
+        f'<tr><td><time datetime="{escape_text(p.x_value)}">{escape_text(p.x_value)}</time></td><th scope="row">'
+        f'<a href="{escape_text(url("/models/" + p.model_id + "/"))}">{escape_text(p.label)}</a></th><td>{escape_text(p.y_value)}</td></tr>'
         for p in chart.points))

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from .render import count_short
+from .render import count_short, escape_text
 from .schema import ModelFile, plain, source_of
 
 ATTENTION_NAMES = {
@@ -165,7 +165,7 @@ def diagram_svg(model: ModelFile, numbers: Mapping[str, int]) -> Markup:
     out: list[str] = []
 
     def label_text(label: Label, y: int, cls: str) -> str:
-        text = f'<text x="{CENTRE}" y="{y}" class="{cls}" text-anchor="middle">{escape(label.text)}</text>'
+        text = f'<text x="{CENTRE}" y="{y}" class="{cls}" text-anchor="middle">{escape_text(label.text)}</text>'
         return f'<a href="#source-{numbers[label.source]}">{text}</a>' if label.source else text
 
     def box(b: Box, y: int, height: int, cls: str = "") -> None:
@@ -193,8 +193,8 @@ def diagram_svg(model: ModelFile, numbers: Mapping[str, int]) -> Markup:
     block_h = 40 + sum(block_heights) + 12 * (len(block_heights) - 1) + experts_h + 14
     total_h = 8 + 28 + 24 + h_embed + 24 + block_h + 24 + h_params + 24 + h_out + 24 + 28 + 8
     out.append(f'<figure class="diagram">\n<svg viewBox="0 0 {WIDTH} {total_h}" aria-labelledby="diagram-title diagram-desc"'
-               f' xmlns="http://www.w3.org/2000/svg">\n<title id="diagram-title">{escape(diagram.title)}</title>\n'
-               f'<desc id="diagram-desc">{escape(diagram.description)}</desc>\n')
+               f' xmlns="http://www.w3.org/2000/svg">\n<title id="diagram-title">{escape_text(diagram.title)}</title>\n'
+               f'<desc id="diagram-desc">{escape_text(diagram.description)}</desc>\n')
     y = 8
     pill(y, "tokens in")
     arrow(y + 28)

@@ -201,3 +201,38 @@ def test_plain_prose_of_the_catalog_renders_as_markdown_it_does():
     for text in texts:
         assert (str(markdown_block(text)), str(markdown_inline(text))) == markdown_it_rendering(text), text
         assert markdown_text(text) == _markdown_words(text), text
+
+
+# Templates escape each `{{ value }}` to text (render.escape_text) instead of a Markup object.
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.text(), st.integers(), st.floats(allow_nan=False), st.none(), st.booleans()))
+def test_escape_text_escapes_as_markupsafe_does(value):
+    from markupsafe import Markup, escape
+
+    from site_builder.render import escape_text
+
+    assert escape_text(value) == str(escape(value))
+    if isinstance(value, str):
+        assert escape_text(Markup(value)) == value  # already safe: left as it is
+
+
+def test_templates_escape_values_once_and_keep_markup_safe(tmp_path):
+    """Output, `set` blocks, macros and filters in the environment pages render in: every
+    value escaped exactly once, Markup left alone, and an undefined name still an error."""
+    import jinja2
+    from markupsafe import Markup
+
+    from site_builder.render import make_environment
+
+    (tmp_path / "t.html").write_text(
+        "{% macro m(x) %}<i>{{ x }}</i>{% endmacro %}{% set b %}<b>{{ v }}</b>{% endset %}"
+        "{{ v }}|{{ safe }}|{{ m(v) }}|{{ b }}|{{ m(v) | upper }}|{{ v ~ safe }}|{% filter lower %}{{ v }}{% endfilter %}")
+    catalog = load_catalog(FIXTURE, BUILD_DATE)
+    env = make_environment(catalog, tmp_path)
+    out = env.get_template("t.html").render(v="<A&'\">", safe=Markup("<em>ok</em>"))
+    e = "&lt;A&amp;&#39;&#34;&gt;"
+    assert out.split("|") == [e, "<em>ok</em>", f"<i>{e}</i>", f"<b>{e}</b>", f"<I>{e.upper()}</I>",
+                              f"{e}<em>ok</em>", e.lower()]
+    (tmp_path / "u.html").write_text("{{ nowhere }}")
+    with pytest.raises(jinja2.UndefinedError):
+        env.get_template("u.html").render()
