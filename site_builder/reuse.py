@@ -11,6 +11,8 @@ or fingerprinted is rendered on every build.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -57,6 +59,26 @@ def _with_parts(catalog: Any, known: dict[int, bytes]) -> dict[int, bytes]:
             known[id(offer)] = b"%s/offers/%d" % (digest, index)
         for index, score in enumerate(model.benchmarks):
             known[id(score)] = b"%s/benchmarks/%d" % (digest, index)
+    return _with_leaderboards(catalog, known)
+
+
+def _with_leaderboards(catalog: Any, known: dict[int, bytes]) -> dict[int, bytes]:
+    """known, plus each leaderboard group whose every score is known: a digest of its setting
+    and its entries (model id, the score's digest, rank). A one-model edit fingerprints every
+    leaderboard (each benchmark page reads its own), and walking their 85,000 entries one
+    object at a time took 0.34 s of it at 10,000 models; this takes a few hundredths."""
+    leaderboards = getattr(catalog.facets, "leaderboards", None)
+    for groups in (leaderboards or {}).values():
+        for group in groups:
+            entries = group.entries
+            try:
+                scores = [known[id(entry.score)] for entry in entries]
+            except KeyError:  # a score of a model without a file digest: fingerprinted by content
+                continue
+            # pickle of str, bytes, int and lists of them is a length-prefixed encoding done in C;
+            # no sets (whose order follows the hash salt) are in it
+            parts = (group.setting, [entry.model_id for entry in entries], scores, [entry.rank for entry in entries])
+            known[id(group)] = hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=16).digest()
     return known
 
 

@@ -704,3 +704,29 @@ def test_an_edit_of_more_than_a_few_model_files_shows_nothing_first(workspace):
     for path in files[:9]:
         edit(path, "\nname: ", "\nname: Again ")
     assert same_as_clean().shown == []  # nine: the build renders them with everything else
+
+
+def test_a_leaderboard_group_is_fingerprinted_by_its_entries():
+    """reuse._with_leaderboards digests a group from its setting and each entry's model id,
+    score digest and rank: equal content gives the same digest, any change another one, and a
+    score without a digest leaves the group to be fingerprinted by content."""
+    from types import SimpleNamespace
+
+    from site_builder.facets import Entry, LeaderboardGroup
+    from site_builder.reuse import _with_leaderboards
+
+    a, b = object(), object()
+
+    def digest(setting, *entries, known=None):
+        group = LeaderboardGroup(setting, tuple(Entry(*entry) for entry in entries))
+        catalog = SimpleNamespace(facets=SimpleNamespace(leaderboards={"gpqa": (group,)}))
+        found = _with_leaderboards(catalog, dict(known or {id(a): b"file-a/benchmarks/0", id(b): b"file-b/benchmarks/3"}))
+        return found.get(id(group))
+
+    base = digest("0-shot", ("x", a, 1), ("y", b, 2))
+    assert base is not None and base == digest("0-shot", ("x", a, 1), ("y", b, 2))
+    assert len({base, digest("5-shot", ("x", a, 1), ("y", b, 2)), digest("0-shot", ("y", b, 1), ("x", a, 2)),
+                digest("0-shot", ("x", a, 1), ("y", b, 1)), digest("0-shot", ("x", a, 1), ("z", b, 2)),
+                digest("0-shot", ("x", a, 1), ("y", b, 2), known={id(a): b"file-a/benchmarks/0",
+                                                                  id(b): b"file-b/benchmarks/4"})}) == 6
+    assert digest("0-shot", ("x", a, 1), ("y", b, 2), known={id(a): b"file-a/benchmarks/0"}) is None
