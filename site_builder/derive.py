@@ -179,12 +179,13 @@ def derive_model(model: ModelFile, catalog: Catalog, relations: Relations | None
     stale = frozenset(
         i for i, offer in enumerate(model.offers) if is_stale(offer.as_of, catalog.today, stale_after))
     head_dim = derived_head_dim(model)
+    kv_terms = _kv_terms(model, head_dim)  # both KV figures start from it: worked out once
     return Derived(
         openness=openness(license, model),
         head_dim=head_dim,
         memory=weights_memory(model),
-        kv_per_token=kv_cache_per_token(model, head_dim),
-        kv_full_context=kv_cache_full_context(model, head_dim),
+        kv_per_token=kv_cache_per_token(model, head_dim, kv_terms),
+        kv_full_context=kv_cache_full_context(model, head_dim, kv_terms),
         cheapest=cheapest_offer(model, stale),
         fastest=fastest_offer(model, stale),
         stale_offers=stale,
@@ -299,16 +300,20 @@ def _kv_terms(model: ModelFile, head_dim: Figure | None) -> tuple[int, str, list
             f"2 (K and V) × {layers:,} layers × {kv:,} kv heads × {dim:,} head dim × {KV_BYTES} bytes", inputs)
 
 
-def kv_cache_per_token(model: ModelFile, head_dim: Figure | None) -> Figure | None:
-    terms = _kv_terms(model, head_dim)
+_UNSET: Any = object()
+
+
+def kv_cache_per_token(model: ModelFile, head_dim: Figure | None, terms: Any = _UNSET) -> Figure | None:
+    """`terms`: _kv_terms(model, head_dim), when the caller has it."""
+    terms = _kv_terms(model, head_dim) if terms is _UNSET else terms
     if terms is None:
         return None
     value, formula, inputs = terms
     return Figure("kv_per_token", "KV cache per token", value, format_bytes(value), formula, tuple(inputs))
 
 
-def kv_cache_full_context(model: ModelFile, head_dim: Figure | None) -> Figure | None:
-    terms = _kv_terms(model, head_dim)
+def kv_cache_full_context(model: ModelFile, head_dim: Figure | None, terms: Any = _UNSET) -> Figure | None:
+    terms = _kv_terms(model, head_dim) if terms is _UNSET else terms
     arch = model.architecture
     if terms is None or arch.context_window is None:
         return None
