@@ -11,7 +11,9 @@ bookkeeping was about half of the load time of a valid file).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,24 +39,38 @@ _SAFE_TAGS = _SCALAR_TAGS | {_TAG + "seq", _TAG + "map"}
 Path_ = tuple  # a value's path: keys and list indices from the document root
 
 
+class _Resolver(yaml.resolver.BaseResolver):
+    """The base loader's implicit-tag resolver on its own. With no path resolvers, a node's tag
+    follows from its kind, value and implicit flags alone."""
+
+    yaml_implicit_resolvers = _BaseLoader.yaml_implicit_resolvers
+    yaml_path_resolvers = _BaseLoader.yaml_path_resolvers
+
+
+_RESOLVER = _Resolver()
+
+
+@functools.lru_cache(maxsize=16_384)
+def _resolve(kind: Any, value: Any, implicit: Any) -> str:
+    return _RESOLVER.resolve(kind, value, implicit)
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """The C composer with a memo for the implicit-tag resolver.
+    """The C composer, with the Python hooks it calls for every node made cheap.
 
-    The composer asks the (pure Python) resolver for the tag of every plain scalar; catalog
-    files repeat the same short scalars (ids, booleans, source ids) thousands of times."""
+    It asks the (pure Python) resolver for the tag of every node, and tells the path-resolver
+    bookkeeping as it enters and leaves each one. Catalog files repeat the same short scalars
+    (ids, booleans, source ids) thousands of times, so the tags come from a memo whose hits
+    never enter Python (functools.lru_cache); there are no path resolvers, so entering and
+    leaving are C built-ins that do nothing. Loading a model file: 6.09 → 4.96 M instructions
+    (callgrind)."""
 
-    _memo: dict[tuple[str, Any], str] = {}
+    resolve = staticmethod(_resolve)
+    descend_resolver = staticmethod(operator.is_)  # (parent, index) → ignored
+    ascend_resolver = staticmethod(tuple)  # () → ignored
 
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is not yaml.ScalarNode or len(value) > 40 or self.yaml_path_resolvers:
-            return super().resolve(kind, value, implicit)
-        key = (value, implicit)
-        tag = self._memo.get(key)
-        if tag is None:
-            if len(self._memo) > 100_000:
-                self._memo.clear()
-            tag = self._memo[key] = super().resolve(kind, value, implicit)
-        return tag
+
+assert not _Loader.yaml_path_resolvers, "path resolvers need descend_resolver and ascend_resolver"
 
 
 @dataclass(frozen=True)

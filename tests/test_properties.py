@@ -236,3 +236,44 @@ def test_templates_escape_values_once_and_keep_markup_safe(tmp_path):
     (tmp_path / "u.html").write_text("{{ nowhere }}")
     with pytest.raises(jinja2.UndefinedError):
         env.get_template("u.html").render()
+
+
+# The loader's composer resolves tags through a memo and skips path-resolver bookkeeping
+# (loader._Loader); every node must get the tag PyYAML's own safe loader gives it.
+SCALARS = ["yes", "No", "on", "OFF", "true", "1", "-1", "+1", "0x1F", "0o17", "017", "1_000", "1:30", "1.5", "1.",
+           ".5", "1e3", "1.0e+3", "3.8e25", ".inf", "-.Inf", ".NaN", "~", "null", "", "2024", "2024-07", "2024-07-23",
+           "2024-07-23T10:00:00Z", "<<", "=", "a b", "é"]
+
+
+def _tags(loader_class, text: str) -> list:
+    loader = loader_class(text)
+    try:
+        stack, tags = [loader.get_single_node()], []
+        while stack:
+            node = stack.pop()
+            tags.append((type(node).__name__, node.tag, node.value if isinstance(node, yaml.ScalarNode) else None))
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(item for pair in node.value for item in pair)
+        return tags
+    finally:
+        loader.dispose()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(SCALARS), st.sampled_from(['{}', '"{}"', "'{}'", "[{}]", "{{k: {}}}"])),
+                min_size=1, max_size=12))
+def test_the_loader_tags_nodes_as_pyyaml_does(items):
+    from site_builder.loader import _Loader
+
+    text = "".join(f"k{i}: {form.format(value)}\n" for i, (value, form) in enumerate(items))
+    assert _tags(_Loader, text) == _tags(yaml.CSafeLoader, text)
+
+
+def test_the_loader_tags_the_catalog_as_pyyaml_does():
+    from site_builder.loader import _Loader
+
+    for path in sorted((REPO / "data").rglob("*.yaml")):
+        text = path.read_text()
+        assert _tags(_Loader, text) == _tags(yaml.CSafeLoader, text), path
