@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import cache
-from .parallel import default_jobs
 
 if TYPE_CHECKING:  # the pipeline is imported when a build runs: a no-op build never needs it
     from .catalog import Catalog
@@ -76,7 +75,6 @@ def build_site(
     `first(files)`, for a preview: when the change since the last build is an edit of a few
     model files, their own pages are rendered and put in place first (`show_first`), then
     `first` is told their paths in out_dir, before the rest of the build runs as usual."""
-    jobs = default_jobs() if jobs is None else max(1, jobs)
     report = BuildReport()
     with _fewer_collections():
         session = None
@@ -93,6 +91,9 @@ def build_site(
             report.phases.append(("check", time.perf_counter() - started,
                                   f"{len(session.stamps)} input files, {session.changed_inputs} changed"
                                   + (f"; building because {reason}" if reason else "")))
+        from .parallel import default_jobs  # multiprocessing: not for a build that is skipped
+
+        jobs = default_jobs() if jobs is None else max(1, jobs)
         _build(report, session, data_dir, out_dir, templates_dir, today, finish, on_phase, jobs, commit_lock,
                first if session is not None and finish is None else None)
     return report

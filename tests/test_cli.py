@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from conftest import edit
 
 
@@ -120,3 +122,25 @@ def test_two_pages_at_one_url_is_an_error(catalog_dir):
     with pytest.raises(CatalogInvalid) as caught:
         plan(catalog, PLANNERS + [clash])
     assert "two pages would be written to /models/tiny-dense/" in caught.value.problems[0].message
+
+
+def test_a_template_error_is_reported_by_file_and_line(catalog_dir, run, monkeypatch):
+    """The command reports a broken template as file:line and exits 1 (it imports Jinja only
+    when the pipeline has, so a no-op build never loads it); any other failure propagates."""
+    import jinja2
+
+    from site_builder import build
+
+    def broken(*args, **kwargs):
+        raise jinja2.TemplateSyntaxError("unexpected '}'", 12, "model.html", "templates/model.html")
+
+    monkeypatch.setattr(build, "build_site", broken)
+    result = run("build", "--data", "data", "--out", "site", "--no-search")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == ("templates/model.html:12:1: error: TemplateSyntaxError: "
+                                             "unexpected '}'")
+    assert "1 error in the templates; nothing was written." in result.output
+
+    monkeypatch.setattr(build, "build_site", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        run("build", "--data", "data", "--out", "site", "--no-search")

@@ -291,6 +291,17 @@ def test_a_no_op_build_does_not_import_the_pipeline(workspace):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["True", "False", "False"]
 
+    # nor does the command: Jinja (45 ms) and multiprocessing are imported by the pipeline only
+    command = (f"import sys; from site_builder import cli\n"
+               f"try:\n    cli.main(['build', '--data', {str(data)!r}, '--out', 'cli-site', '--no-search'])\n"
+               f"except SystemExit:\n    pass\n"
+               f"print('jinja2' in sys.modules, 'multiprocessing' in sys.modules, 'pydantic' in sys.modules)")
+    dated = {**os.environ, "SOURCE_DATE_EPOCH": "1795305600"}  # DATA_DATE
+    subprocess.run([sys.executable, "-c", command], capture_output=True, text=True, check=True, cwd=root, env=dated)
+    result = subprocess.run([sys.executable, "-c", command], capture_output=True, text=True, check=True, cwd=root,
+                            env=dated)
+    assert "nothing changed" in result.stdout and result.stdout.split()[-3:] == ["False", "False", "False"]
+
 
 def test_a_page_that_could_not_be_tracked_is_not_tried_tracked_again(workspace, monkeypatch):
     """/api/catalog.json hands whole mappings to pydantic, so tracking it fails and it is rendered
