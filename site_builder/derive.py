@@ -184,8 +184,8 @@ def derive_model(model: ModelFile, catalog: Catalog, relations: Relations | None
         openness=openness(license, model),
         head_dim=head_dim,
         memory=weights_memory(model),
-        kv_per_token=kv_cache_per_token(model, head_dim, kv_terms),
-        kv_full_context=kv_cache_full_context(model, head_dim, kv_terms),
+        kv_per_token=kv_cache_per_token(kv_terms),
+        kv_full_context=kv_cache_full_context(model, kv_terms),
         cheapest=cheapest_offer(model, stale),
         fastest=fastest_offer(model, stale),
         stale_offers=stale,
@@ -300,20 +300,15 @@ def _kv_terms(model: ModelFile, head_dim: Figure | None) -> tuple[int, str, list
             f"2 (K and V) × {layers:,} layers × {kv:,} kv heads × {dim:,} head dim × {KV_BYTES} bytes", inputs)
 
 
-_UNSET: Any = object()
-
-
-def kv_cache_per_token(model: ModelFile, head_dim: Figure | None, terms: Any = _UNSET) -> Figure | None:
-    """`terms`: _kv_terms(model, head_dim), when the caller has it."""
-    terms = _kv_terms(model, head_dim) if terms is _UNSET else terms
+def kv_cache_per_token(terms: tuple[int, str, list[Input]] | None) -> Figure | None:
+    """From _kv_terms(model, head_dim), which kv_cache_full_context starts from too."""
     if terms is None:
         return None
     value, formula, inputs = terms
     return Figure("kv_per_token", "KV cache per token", value, format_bytes(value), formula, tuple(inputs))
 
 
-def kv_cache_full_context(model: ModelFile, head_dim: Figure | None, terms: Any = _UNSET) -> Figure | None:
-    terms = _kv_terms(model, head_dim) if terms is _UNSET else terms
+def kv_cache_full_context(model: ModelFile, terms: tuple[int, str, list[Input]] | None) -> Figure | None:
     arch = model.architecture
     if terms is None or arch.context_window is None:
         return None

@@ -236,6 +236,9 @@ def test_templates_escape_values_once_and_keep_markup_safe(tmp_path):
     (tmp_path / "u.html").write_text("{{ nowhere }}")
     with pytest.raises(jinja2.UndefinedError):
         env.get_template("u.html").render()
+    # the point of it: output calls escape_text, not markupsafe.escape and its Markup wrapper
+    compiled = env.compile((tmp_path / "t.html").read_text(), raw=True)
+    assert "environment.escape_text(" in compiled and "yield escape(" not in compiled
 
 
 # The loader's composer resolves tags through a memo and skips path-resolver bookkeeping
