@@ -94,8 +94,13 @@ def build_site(
         from .parallel import default_jobs  # multiprocessing: not for a build that is skipped
 
         jobs = default_jobs() if jobs is None else max(1, jobs)
-        _build(report, session, data_dir, out_dir, templates_dir, today, finish, on_phase, jobs, commit_lock,
-               first if session is not None and finish is None else None)
+        try:
+            _build(report, session, data_dir, out_dir, templates_dir, today, finish, on_phase, jobs, commit_lock,
+                   first if session is not None and finish is None else None)
+        except BaseException:
+            if session is not None:
+                session.discard()
+            raise
     return report
 
 
@@ -116,6 +121,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     restored = time.perf_counter() - started  # the model store, read from the cache
     with cache.loading(loading):
         catalog = load_catalog(data_dir, today, facets=False)
+    if session is not None and jobs > 1:  # a build allowed to fork: pickle the model store beside it
+        session.start_saving_models()
     resolved = time.perf_counter()
     validated = started + restored + loading.seconds if loading.seconds else resolved
     files = f"{loading.parsed} files parsed, {loading.reused} from the cache" if session else f"{loading.parsed} files"

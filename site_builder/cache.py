@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 CACHE_VERSION = 1
 DEFAULT_CACHE_DIR = Path(".cache") / "site-builder"
@@ -203,6 +203,8 @@ class Session:
         self.removed_files = before.keys() - self.stamps.keys()
         self.changed_inputs = len(self.changed_files) + len(self.removed_files)
         self._outputs: dict[str, tuple[int, int]] | None = None
+        self._store_writer: tuple[Callable[[], bool], Path, dict] | None = None
+        """(wait for it, its file, what it writes) while a forked process pickles the model store."""
 
     def edited_models(self, data_dir: Path, limit: int = 8) -> tuple[str, ...] | None:
         """Ids of the model files that changed since the last build, when nothing else did
@@ -303,6 +305,36 @@ class Session:
                 outputs[rel] = (st.st_size, st.st_mtime_ns)
         return outputs
 
+    def start_saving_models(self) -> None:
+        """Once the catalog is loaded, when the whole model store is to be written again (a
+        cold build, or a delta grown too large): pickle it in a forked process now, beside
+        the rest of the build, instead of at `save`. Pickling it took 1.2–1.9 s at 10,000
+        models, all of it on a cold build's critical path, while one of two cores sat idle
+        through the serial phases that follow loading (resolve, plan, compare). `save` waits
+        for that process and puts its file in place; were it to fail, `save` pickles the store
+        itself. Only for a build allowed to fork (jobs > 1), and never for records kept in
+        memory (nothing is pickled there)."""
+        if self.models is None or self.slot.memory is not None or self._store_writer is not None:
+            return
+        from .parallel import in_background
+
+        whole, _ = self.models.records()
+        if whole is None:
+            return
+        record = {**whole, "base": os.urandom(8).hex()}
+        temporary = self.slot.temporary("models.pickle", suffix="early")
+        wait = in_background(lambda: self.slot.write_to(temporary, record))
+        if wait is not None:
+            self._store_writer = (wait, temporary, record)
+
+    def discard(self) -> None:
+        """The build failed: wait for a store writer, and remove what it wrote."""
+        if self._store_writer is not None:
+            wait, temporary, _ = self._store_writer
+            self._store_writer = None
+            wait()
+            temporary.unlink(missing_ok=True)
+
     def save(self, report: dict, pages: dict, fragments: dict | None = None,
              changed: tuple[str, ...] | None = None) -> None:
         """Record this build; inputs.pickle goes last, as it vouches for the others. `changed`:
@@ -313,6 +345,15 @@ class Session:
             self.slot.write("fragments.pickle", {"fragments": fragments})
         if self.models is not None and self.slot.memory is not None:  # nothing to pickle: keep it whole, no delta
             self.slot.write("models.pickle", {"entries": self.models.used})
+        elif self._store_writer is not None:  # pickled while the build went on
+            wait, temporary, record = self._store_writer
+            self._store_writer = None
+            if wait():
+                self.slot.replace(temporary, "models.pickle")
+            else:
+                temporary.unlink(missing_ok=True)
+                self.slot.write("models.pickle", record)
+            self.slot.write("models-delta.pickle", {"entries": {}, "base": record["base"]})
         elif self.models is not None:
             whole, delta = self.models.records()
             base = self._store_base
@@ -365,10 +406,20 @@ class Slot:
         if self.memory is not None:
             self.memory[(self.dir, name)] = {**record, "code": self.code}
             return
+        temporary = self.temporary(name)
+        self.write_to(temporary, record)
+        self.replace(temporary, name)
+
+    def temporary(self, name: str, suffix: str = "") -> Path:
+        """Where a record is written before it is renamed into place (`replace`)."""
+        return self.dir / f".{name}.{os.getpid()}{suffix}"
+
+    def write_to(self, temporary: Path, record: dict) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        temporary = self.dir / f".{name}.{os.getpid()}"
         with open(temporary, "wb") as handle:
             pickle.dump({**record, "code": self.code}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def replace(self, temporary: Path, name: str) -> None:
         os.replace(temporary, self.dir / name)
         os.utime(self.dir)
 

@@ -153,6 +153,33 @@ def _work_in_child(results: Any) -> None:
     results.join_thread()
 
 
+def in_background(function: Callable[[], None]) -> Callable[[], bool] | None:
+    """Call function() in a forked process while this one goes on; returns wait(), which
+    waits for it (once) and tells whether it succeeded, or None when fork is unavailable. The child sees this process's memory as it was at the fork, never collects
+    cycles (the collector would touch, and so copy, every inherited object) and leaves
+    through os._exit: no exit handlers, no buffers flushed twice, nothing printed."""
+    if not can_fork():
+        return None
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        code = 1
+        try:
+            gc.disable()
+            function()
+            code = 0
+        finally:
+            os._exit(code)
+    status: list[bool] = []
+
+    def wait() -> bool:
+        if not status:
+            _, code = os.waitpid(pid, 0)
+            status.append(os.waitstatus_to_exitcode(code) == 0)
+        return status[0]
+
+    return wait
+
+
 def in_worker() -> bool:
     """True in a process forked by `run` (results then travel back pickled)."""
     return _is_worker

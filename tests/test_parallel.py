@@ -52,3 +52,15 @@ def test_a_result_a_child_cannot_send_is_a_failure_not_a_gap():
     with pytest.raises(parallel.WorkerFailed, match="pickle"):
         for _ in parallel.run(_unpicklable_in_children, os.getpid(), parallel.chunked(100, 2), jobs=2):
             pass
+
+
+def test_in_background_runs_beside_this_process_and_tells_how_it_ended(tmp_path):
+    written = tmp_path / "pid"
+    wait = parallel.in_background(lambda: written.write_text(str(os.getpid())))
+    assert wait is not None and wait() is True and wait() is True  # asked twice: the same answer
+    assert int(written.read_text()) != os.getpid()
+
+    def broken() -> None:
+        raise ValueError("nothing is printed, the parent is told")
+
+    assert parallel.in_background(broken)() is False
