@@ -530,6 +530,15 @@ def test_entities_come_back_from_the_cache_equal_and_whole():
         assert restored == model and type(restored) is type(model)
         assert restored.model_dump(mode="json") == model.model_dump(mode="json")
         assert restored.model_fields_set == model.model_fields_set
+        assert restored.__pydantic_extra__ is None and restored.__pydantic_private__ is None
+
+    # A process that restores before it ever registered (the slots set by name, not descriptor)
+    pickled = pickle.dumps(list(catalog.models.values()), pickle.HIGHEST_PROTOCOL)
+    script = ("import pickle, sys; models = pickle.loads(sys.stdin.buffer.read()); "
+              "print('|'.join(m.model_dump_json() for m in models))")
+    restored = subprocess.run([sys.executable, "-c", script], input=pickled, capture_output=True, check=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO)}).stdout.decode().strip()
+    assert restored == "|".join(model.model_dump_json() for model in catalog.models.values())
 
 
 def test_the_console_build_ends_without_tearing_down_and_loses_no_output(catalog_dir, tmp_path):
