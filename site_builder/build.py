@@ -158,26 +158,33 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     fingerprints = previous = None
     reused: dict = {}
     changed: set[int] = set()
+    fragments = fragment_records = None
     if session is not None:
+        # The fragments before the comparison: a page that lists a model read its fragment,
+        # whose fingerprint is its text (an early cutoff: a row made again into the same text
+        # leaves the pages listing it as they were).
         on_phase("compare")
         started = time.perf_counter()
         known = {**loading.known, **derived_digests(catalog, loading.known)}
         fingerprints = Fingerprints(catalog, pages, templates_dir, known)
-        previous = session.previous_pages()
-        changed = changed_reads(previous["reads"], fingerprints) if previous else set()
-        reused = reusable_pages(pages, fingerprints, previous, session.unchanged_output, changed)
-        report.phases.append(("compare", time.perf_counter() - started,
-                              f"{len(reused)} pages read nothing that changed"))
+        fingerprinted = time.perf_counter() - started
 
-    fragments = fragment_records = None
-    if session is not None:
         on_phase("fragments")
         started = time.perf_counter()
         fragments, fragment_records, made = render_fragments(catalog, templates_dir, jobs, fingerprints,
                                                              session.previous_fragments(), compiled)
+        fingerprints.use_fragments(fragments)
         report.phases.append(("fragments", time.perf_counter() - started,
                               f"{made['row']} table rows and {made['brief']} listing entries made, "
                               f"{len(fragments) - sum(made.values())} reused"))
+
+        on_phase("compare")
+        started = time.perf_counter()
+        previous = session.previous_pages()
+        changed = changed_reads(previous["reads"], fingerprints) if previous else set()
+        reused = reusable_pages(pages, fingerprints, previous, session.unchanged_output, changed)
+        report.phases.insert(-1, ("compare", fingerprinted + time.perf_counter() - started,
+                                  f"{len(reused)} pages read nothing that changed"))
 
     on_phase("render")
     started = time.perf_counter()

@@ -347,8 +347,10 @@ def _fragment_maker(env: jinja2.Environment, kind: str,
 
     The index, every organization, license, family and format page list the same rows (at
     10,000 models a row appeared six times; rendering it once saved 1.4 s of a one-process
-    build), and both JSON listings the same briefs. A fragment made before (here or by
-    render_fragments) replays what it read, so a page still records every read it depends on."""
+    build), and both JSON listings the same briefs. A page records that it read the fragment
+    (`("fragment", kind, model_id)`), whose fingerprint is its text (reuse.Fingerprints): an edit
+    that leaves a model's row as it was (a score, a price not shown in it) leaves the pages
+    listing it as they were, whatever else the row's model and figures changed."""
     from .tracking import record, recording
 
     made: dict[str, tuple[Any, frozenset]] = {}
@@ -359,8 +361,7 @@ def _fragment_maker(env: jinja2.Environment, kind: str,
             with recording() as reads:
                 text = _make_fragment(env, kind, model_id)
             found = made[model_id] = (FRAGMENT_KINDS[kind](text), frozenset(reads))
-        for dep in found[1]:
-            record(dep)
+        record(("fragment", kind, model_id))
         return found[0]
 
     return fragment

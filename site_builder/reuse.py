@@ -92,6 +92,9 @@ class Fingerprints:
         self.loader = jinja2.FileSystemLoader(str(templates_dir))
         self.environment = jinja2.Environment(loader=self.loader)
         self.memo: dict[Dep, bytes | None] = {}
+        self.fragments: dict[tuple[str, str], tuple[Any, frozenset]] | None = None
+        """Every model's fragments (render.render_fragments), once made: a read of one is
+        fingerprinted by its text (`use_fragments`)."""
         self.identities = [self.identity(page) for page in pages]
         self.plan = (None if any(i is None for i in self.identities)
                      else self.encoder.digest(b"".join(self.identities)))
@@ -101,6 +104,12 @@ class Fingerprints:
             return self.encoder.digest((page.url, page.template, page.origin, page.context))
         except Unfingerprintable:
             return None
+
+    def use_fragments(self, fragments: dict[tuple[str, str], tuple[Any, frozenset]]) -> None:
+        """The fragments pages read from now on. Before this, no fragment read has a fingerprint."""
+        self.fragments = fragments
+        for dep in [dep for dep in self.memo if dep[0] == "fragment"]:
+            del self.memo[dep]
 
     def of(self, dep: Dep) -> bytes | None:
         """The read's fingerprint now; None when it cannot be fingerprinted."""
@@ -113,6 +122,11 @@ class Fingerprints:
         kind = dep[0]
         if kind == "plan":
             return self.plan
+        if kind == "fragment":  # its text: what a page that lists the model puts in
+            # None (not reusable) for one not made beforehand, or of a model since removed
+            found = self.fragments.get((dep[1], dep[2])) if self.fragments is not None else None  # type: ignore[misc]
+            # a digest of the text alone (20,000 at 10,000 models: 0.04 s; through the encoder 0.13)
+            return None if found is None else hashlib.blake2b(found[0].encode(), digest_size=16).digest()
         if kind == "template":
             try:
                 source = self.loader.get_source(self.environment, dep[1])[0]

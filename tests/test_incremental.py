@@ -337,10 +337,11 @@ def test_a_template_error_in_a_worker_is_raised_as_itself_and_nothing_is_written
     assert tree(root / "site") == before
 
 
-def test_a_reused_table_row_replays_what_it_read(tmp_path):
+def test_a_reused_table_row_is_read_as_the_fragment_it_is(tmp_path):
     """Rows of the models table are rendered once per environment and reused by every table;
-    a page that reuses a row must still record the row's reads, or editing the model would
-    leave that page stale."""
+    a page that lists a row records that it read that row (fingerprinted by its text), the
+    same whether the row was made here or reused, or editing the model would leave the page
+    stale."""
     from site_builder.catalog import load_catalog
     from site_builder.render import make_environment
 
@@ -351,9 +352,63 @@ def test_a_reused_table_row_replays_what_it_read(tmp_path):
         row = env.globals["model_row"](model_id)
     with recording() as again:
         assert env.globals["model_row"](model_id) is row  # reused, not rendered again
-    assert ("value", ("models", model_id)) in first
-    assert ("value", ("derived", model_id)) in first
-    assert again == first
+    assert first == again == {("fragment", "row", model_id)}
+
+
+def test_an_edit_that_leaves_a_models_row_alone_leaves_the_listings_alone(tmp_path, monkeypatch):
+    """Early cutoff: a score is in no row of the models table and in no brief of the JSON
+    listings, so the index, the model's organization and license pages and /api/models.json
+    are not rendered again; its name is in both, and they are. (Its family page reads the
+    model itself, for its release timeline: that one is rendered again, and stays the same.)"""
+    from site_builder import render
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data)
+    rendered_now: list[str] = []
+    real = render.render_page
+
+    def counted(env, page, plan=()):
+        rendered_now.append(page.output_path)
+        return real(env, page, plan)
+
+    monkeypatch.setattr(render, "render_page", counted)
+
+    def build() -> set[str]:
+        rendered_now.clear()
+        build_site(data, tmp_path / "site", REPO / "templates", today=DATA_DATE, cache_dir=tmp_path / "cache", jobs=1)
+        return set(rendered_now)
+
+    listings = {"index.html", "api/models.json", "organizations/alibaba/index.html",
+                "licenses/qwen-license/index.html"}
+    assert listings <= build()
+    edit(data / "models/qwen2.5-72b-instruct.yaml", "score: 49.0,", "score: 49.5,")
+    scored = build()
+    assert "benchmarks/gpqa/index.html" in scored and "models/qwen2.5-72b-instruct/index.html" in scored
+    assert not listings & scored, sorted(listings & scored)
+    assert "families/qwen2.5/index.html" in scored
+    edit(data / "models/qwen2.5-72b-instruct.yaml", "name: Qwen2.5 72B Instruct", "name: Qwen2.5 72B Instruct (renamed)")
+    assert listings <= build()
+
+
+def test_a_read_of_a_fragment_is_fingerprinted_by_its_text():
+    from site_builder.catalog import load_catalog
+    from site_builder.pages import plan
+    from site_builder.reuse import Fingerprints
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    model_id = next(iter(catalog.models))
+    read = ("fragment", "row", model_id)
+
+    def fingerprint(fragments):
+        fingerprints = Fingerprints(catalog, plan(catalog), REPO / "templates", {})
+        assert fingerprints.of(read) is None  # before the fragments are made: no page is reused on it
+        fingerprints.use_fragments(fragments)
+        return fingerprints.of(read)
+
+    same = fingerprint({("row", model_id): ("<tr>a</tr>", frozenset({("value", ("models", model_id))}))})
+    assert same == fingerprint({("row", model_id): ("<tr>a</tr>", frozenset())})  # what it read: not part of it
+    assert same != fingerprint({("row", model_id): ("<tr>b</tr>", frozenset())})
+    assert fingerprint({}) is None  # a model removed since: the page is rendered again
 
 
 def test_entities_with_the_same_fields_share_one_fields_set():
