@@ -166,7 +166,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         on_phase("compare")
         started = time.perf_counter()
         known = {**loading.known, **derived_digests(catalog, loading.known)}
-        fingerprints = Fingerprints(catalog, pages, templates_dir, known)
+        fingerprints = Fingerprints(catalog, pages, templates_dir, known, loading.score_rows)
         fingerprinted = time.perf_counter() - started
 
         on_phase("fragments")

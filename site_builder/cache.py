@@ -459,15 +459,16 @@ class ModelStore:
         self.delta = delta or {}
         self.used: dict[tuple[str, str], tuple] = {}
 
-    def get(self, shown: str, digest: str) -> tuple[Any, list, bool] | None:
-        """(entity or None, problems, whether the file loaded) — or None when not stored."""
+    def get(self, shown: str, digest: str) -> tuple[Any, list, bool, tuple] | None:
+        """(entity or None, problems, whether the file loaded, a digest of each score's
+        leaderboard row) — or None when not stored."""
         key = (shown, digest)
         entry = self.base.get(key) or self.delta.get(key)
         if entry is not None:
             self.used[key] = entry
         return entry
 
-    def put(self, shown: str, digest: str, entry: tuple[Any, list, bool]) -> None:
+    def put(self, shown: str, digest: str, entry: tuple[Any, list, bool, tuple]) -> None:
         self.used[(shown, digest)] = entry
 
     def records(self) -> tuple[dict | None, dict | None]:
@@ -493,6 +494,9 @@ class Loading:
     known: dict[int, str] = field(default_factory=dict)
     """id(validated entity) → digest of its file, filled while loading: an entity is a pure
     function of its file, so its fingerprint is the file's digest."""
+    score_rows: dict[int, bytes] = field(default_factory=dict)
+    """id(a model's score) → a digest of what its leaderboard row shows (facets.score_row_digests),
+    filled while loading: worked out where the file is validated, kept with it in the store."""
     parsed: int = 0
     """Model files loaded and validated in this build."""
     reused: int = 0

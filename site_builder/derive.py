@@ -189,9 +189,14 @@ def derive_model(model: ModelFile, catalog: Catalog, relations: Relations | None
         cheapest=cheapest_offer(model, stale),
         fastest=fastest_offer(model, stale),
         stale_offers=stale,
-        source_numbers={source.id: i + 1 for i, source in enumerate(model.sources)},
+        source_numbers=source_numbers(model),
         relations=relations or Relations((), ()),
     )
+
+
+def source_numbers(model: ModelFile) -> dict[str, int]:
+    """Source id → its number in the model's list of sources (1, 2, …), as pages cite it."""
+    return {source.id: i + 1 for i, source in enumerate(model.sources)}
 
 
 def is_stale(as_of: Any, today: datetime.date, days: int) -> bool:

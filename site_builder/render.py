@@ -281,24 +281,28 @@ def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
         """The rows of one leaderboard table (templates/benchmark.html): rank, model, score,
         setting, date and the source's publisher, linked to the model page's source list. In
         Jinja these rows were nearly half of a one-model edit's render time at 10,000 models
-        (py-spy): a leaderboard holds thousands of them, and a score edit renders every board
-        the score is on."""
-        models, derived, unit = catalog.models, catalog.derived, "%" if percent else ""
+        (py-spy): a leaderboard holds thousands of them. What each row shows comes from
+        facets.row_values, read from the catalog itself rather than a tracked view: the page
+        read the leaderboard's groups, whose fingerprint covers those values (reuse.py), and
+        recording the model and figures of each of 3,600 entries as read would make the page
+        depend on every field of every model on it."""
+        from .facets import row_values
+        from .tracking import untracked
+
+        whole, unit = untracked(catalog), "%" if percent else ""
         rows = []
         for entry in entries:
-            model_id, result = entry.model_id, entry.score
-            model = models[model_id]
-            number = derived[model_id].source_numbers[result.source]
-            note = f' <span class="note">{escape_text(result.note)}</span>' if result.note else ""
-            date = escape_text(result.date)
+            rank, model_id, name, value, setting, date, note, number, publisher = row_values(whole, entry)
+            noted = f' <span class="note">{escape_text(note)}</span>' if note else ""
+            date = escape_text(date)
             rows.append(
-                f'    <tr>\n      <td class="num">{entry.rank}</td>\n'
-                f'      <th scope="row"><a href="{escape_text(url("/models/" + model_id + "/"))}">{escape_text(model.name)}</a></th>\n'
-                f'      <td class="num">{score(result.score)}{unit}</td>\n'
-                f'      <td>{escape_text(result.setting)}</td>\n'
+                f'    <tr>\n      <td class="num">{rank}</td>\n'
+                f'      <th scope="row"><a href="{escape_text(url("/models/" + model_id + "/"))}">{escape_text(name)}</a></th>\n'
+                f'      <td class="num">{score(value)}{unit}</td>\n'
+                f'      <td>{escape_text(setting)}</td>\n'
                 f'      <td><time datetime="{date}">{date}</time></td>\n'
                 f'      <td><a href="{escape_text(url(f"/models/{model_id}/#source-{number}"))}">'
-                f'{escape_text(model.sources[number - 1].publisher)}</a>{note}</td>\n'
+                f'{escape_text(publisher)}</a>{noted}</td>\n'
                 "    </tr>\n")
         return Markup("".join(rows))
 

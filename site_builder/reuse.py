@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -62,33 +61,46 @@ def _with_parts(catalog: Any, known: dict[int, bytes]) -> dict[int, bytes]:
     return known
 
 
-def _with_leaderboards(catalog: Any, known: dict[int, bytes]) -> dict[int, bytes]:
-    """known, plus each leaderboard group whose every score is known: a digest of its setting
-    and its entries (model id, the score's digest, rank). A one-model edit fingerprints every
-    leaderboard (each benchmark page reads its own), and walking their 85,000 entries one
-    object at a time took 0.34 s of it at 10,000 models; this takes ~0.08 s."""
+def _with_leaderboards(catalog: Any, known: dict[int, bytes], score_rows: dict[int, bytes]) -> dict[int, bytes]:
+    """known, plus each leaderboard group: a digest of its setting, its ranks and what each
+    of its rows shows (facets.row_values: model name, score, date, note, source). A benchmark
+    page reads its groups, and its rows read the models through the catalog itself (render.
+    leaderboard_rows), so an edit to a model renders again the leaderboards whose rows it
+    changes, not every one the model is on (a one-model score edit at 10,000 models rendered
+    14 of them). What a row shows of its score comes from `score_rows` (id(score) → digest,
+    worked out once per model file and kept in the cache), or is worked out here for a score
+    not in it: every group gets its digest, as walking its objects would miss the names."""
+    from .facets import score_row_digests
+
     leaderboards = getattr(catalog.facets, "leaderboards", None)
     for groups in (leaderboards or {}).values():
         for group in groups:
             entries = group.entries
             try:
-                scores = [known[id(entry.score)] for entry in entries]
-            except KeyError:  # a score of a model without a file digest: fingerprinted by content
-                continue
-            # pickle of str, bytes, int and lists of them is a length-prefixed encoding done in C;
-            # no sets (whose order follows the hash salt) are in it
-            parts = (group.setting, [entry.model_id for entry in entries], scores, [entry.rank for entry in entries])
-            known[id(group)] = hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=16).digest()
+                rows = [score_rows[id(entry.score)] for entry in entries]
+            except KeyError:
+                rows = [score_rows.get(id(entry.score)) or _score_row(catalog, entry, score_row_digests)
+                        for entry in entries]
+            head = repr((group.setting, [entry.rank for entry in entries])).encode()
+            known[id(group)] = hashlib.blake2b(head + b"".join(rows), digest_size=16).digest()
     return known
+
+
+def _score_row(catalog: Any, entry: Any, score_row_digests: Any) -> bytes:
+    model = catalog.models[entry.model_id]
+    return score_row_digests(entry.model_id, model)[next(i for i, s in enumerate(model.benchmarks) if s is entry.score)]
 
 
 class Fingerprints:
     """Fingerprints of pages and of recorded reads, in this build (memoized)."""
 
-    def __init__(self, catalog: Any, pages: Sequence[Any], templates_dir: Path, known: dict[int, str]):
+    def __init__(self, catalog: Any, pages: Sequence[Any], templates_dir: Path, known: dict[int, str],
+                 score_rows: dict[int, bytes] | None = None):
+        """`known`: id(object) → hex digest of the objects fingerprinted by their file; `score_rows`:
+        id(score) → digest of its leaderboard row (cache.Loading.score_rows)."""
         self.catalog = catalog
         known_bytes = {key: bytes.fromhex(value) for key, value in known.items()}
-        self.encoder = Fingerprinter(_with_leaderboards(catalog, _with_parts(catalog, known_bytes)))
+        self.encoder = Fingerprinter(_with_leaderboards(catalog, _with_parts(catalog, known_bytes), score_rows or {}))
         self.loader = jinja2.FileSystemLoader(str(templates_dir))
         self.environment = jinja2.Environment(loader=self.loader)
         self.memo: dict[Dep, bytes | None] = {}

@@ -47,6 +47,12 @@ def recording() -> Iterator[set]:
         _reads = previous
 
 
+def untracked(value: Any) -> Any:
+    """The value a view was made over (a value that is not a view, as it is): for code that
+    records by hand what it depends on."""
+    return value._tracked if isinstance(value, (TrackedMapping, TrackedObject)) else value
+
+
 def track(value: Any, path: tuple = ()) -> Any:
     """A view of value that records what is read through it."""
     kind = type(value)

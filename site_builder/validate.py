@@ -174,6 +174,7 @@ def validate_model_files(pending: list[tuple[str, Path, str]], context: CheckCon
         options.reused += 1
         if cached[0] is not None:
             options.known[id(cached[0])] = digest
+            options.score_rows.update(zip(map(id, cached[0].benchmarks), cached[3]))
 
     jobs = options.jobs if options else 1
     strings: dict[str, str] = {}
@@ -181,7 +182,7 @@ def validate_model_files(pending: list[tuple[str, Path, str]], context: CheckCon
     register_entity_pickling()  # before workers fork: their results come back pickled
     chunks = parallel.chunked(len(missing), 16)
     for chunk in parallel.run(_validate_model_chunk, (pending, missing, context), chunks, processes):
-        for index, digest, model, found, loaded, cross, marks in chunk:
+        for index, digest, model, found, loaded, cross, marks, rows in chunk:
             _, path, shown = pending[index]
             if marks and options is not None and options.marks is not None:
                 options.marks.update(marks)
@@ -190,14 +191,15 @@ def validate_model_files(pending: list[tuple[str, Path, str]], context: CheckCon
             if options is not None:
                 options.parsed += 1
                 if options.store is not None:
-                    options.store.put(shown, digest, (model, found, loaded))
+                    options.store.put(shown, digest, (model, found, loaded, rows))
                 if model is not None:
                     options.known[id(model)] = digest
+                    options.score_rows.update(zip(map(id, model.benchmarks), rows))
             results[index] = _restored(path, shown, digest, model, found, loaded) + (cross,)
     return results
 
 
-def _restored(path: Path, shown: str, digest: str, model: Any, problems: list, loaded: bool) -> tuple:
+def _restored(path: Path, shown: str, digest: str, model: Any, problems: list, loaded: bool, rows: tuple = ()) -> tuple:
     """A result without its document's values (they would stay in memory until the build
     ends): marks are read again from the file if a problem needs them."""
     options = current_loading()
@@ -208,6 +210,8 @@ def _restored(path: Path, shown: str, digest: str, model: Any, problems: list, l
 def _validate_model_chunk(state: tuple, positions: Iterable[int]) -> list[tuple]:
     """(index, digest, entity, problems, whether it loaded, cross-file problems or None, marks
     found for them) of some of the missing model files, in a worker or in this process."""
+    from .facets import score_row_digests  # facets imports the catalog, which imports this
+
     pending, missing, context = state
     adapter = TypeAdapter(ModelFile)
     done = []
@@ -231,7 +235,8 @@ def _validate_model_chunk(state: tuple, positions: Iterable[int]) -> list[tuple]
                 found: list[CatalogError] = []
                 model_problems(model_id, model, locate(shown, located, found), context)
                 cross = tuple(found)
-        done.append((index, digest, model, problems, document is not None, cross, marks))
+        rows = score_row_digests(model_id, model) if model is not None and not problems else ()
+        done.append((index, digest, model, problems, document is not None, cross, marks, rows))
     return done
 
 

@@ -358,7 +358,8 @@ def test_a_reused_table_row_is_read_as_the_fragment_it_is(tmp_path):
 def test_an_edit_that_leaves_a_models_row_alone_leaves_the_listings_alone(tmp_path, monkeypatch):
     """Early cutoff: a score is in no row of the models table and in no brief of the JSON
     listings, so the index, the model's organization and license pages and /api/models.json
-    are not rendered again; its name is in both, and they are. (Its family page reads the
+    are not rendered again, nor the model's other leaderboards; its name is in all of them,
+    and they are. (Its family page reads the
     model itself, for its release timeline: that one is rendered again, and stays the same.)"""
     from site_builder import render
 
@@ -386,8 +387,11 @@ def test_an_edit_that_leaves_a_models_row_alone_leaves_the_listings_alone(tmp_pa
     assert "benchmarks/gpqa/index.html" in scored and "models/qwen2.5-72b-instruct/index.html" in scored
     assert not listings & scored, sorted(listings & scored)
     assert "families/qwen2.5/index.html" in scored
+    # its other leaderboards show the same rows: not rendered again either
+    other_boards = {"benchmarks/mmlu-pro/index.html", "benchmarks/mmlu-redux/index.html"}
+    assert not other_boards & scored
     edit(data / "models/qwen2.5-72b-instruct.yaml", "name: Qwen2.5 72B Instruct", "name: Qwen2.5 72B Instruct (renamed)")
-    assert listings <= build()
+    assert listings | other_boards <= build()
 
 
 def test_a_read_of_a_fragment_is_fingerprinted_by_its_text():
@@ -830,27 +834,49 @@ def test_an_edit_of_more_than_a_few_model_files_shows_nothing_first(workspace):
     assert same_as_clean().shown == []  # nine: the build renders them with everything else
 
 
-def test_a_leaderboard_group_is_fingerprinted_by_its_entries():
-    """reuse._with_leaderboards digests a group from its setting and each entry's model id,
-    score digest and rank: equal content gives the same digest, any change another one, and a
-    score without a digest leaves the group to be fingerprinted by content."""
-    from types import SimpleNamespace
+def test_a_leaderboard_group_is_fingerprinted_by_what_its_rows_show():
+    """reuse._with_leaderboards digests a group from its setting and facets.row_values of each
+    entry (what render.leaderboard_rows shows): equal content gives the same digest, a change
+    to anything a row shows another one, and a change to what no row shows none."""
+    from types import SimpleNamespace as NS
 
-    from site_builder.facets import Entry, LeaderboardGroup
+    from site_builder.facets import Entry, LeaderboardGroup, score_row_digests
     from site_builder.reuse import _with_leaderboards
 
-    a, b = object(), object()
+    def catalog_with(setting="0-shot", rank=1, name="X", value=50.0, date="2024-09", note=None,
+                     publisher="Lab", sources=("s1",), license="mit"):
+        score = NS(score=value, setting=setting, date=date, note=note, source=sources[-1])
+        group = LeaderboardGroup(setting, (Entry("x", score, rank),))
+        model = NS(name=name, license_id=license, sources=[NS(id=i, publisher=publisher) for i in sources],
+                   benchmarks=[score])
+        derived = NS(source_numbers={i: n for n, i in enumerate(sources, start=1)})
+        return NS(models={"x": model}, derived={"x": derived},
+                  facets=NS(leaderboards={"gpqa": (group,)})), group
 
-    def digest(setting, *entries, known=None):
-        group = LeaderboardGroup(setting, tuple(Entry(*entry) for entry in entries))
-        catalog = SimpleNamespace(facets=SimpleNamespace(leaderboards={"gpqa": (group,)}))
-        found = _with_leaderboards(catalog, dict(known or {id(a): b"file-a/benchmarks/0", id(b): b"file-b/benchmarks/3"}))
-        return found.get(id(group))
+    def digest(**changes):
+        catalog, group = catalog_with(**changes)
+        found = _with_leaderboards(catalog, {}, {})[id(group)]  # each row worked out here
+        kept = {id(score): row for score, row in zip(catalog.models["x"].benchmarks,
+                                                     score_row_digests("x", catalog.models["x"]))}
+        assert _with_leaderboards(catalog, {}, kept)[id(group)] == found  # or as the cache keeps them
+        return found
 
-    base = digest("0-shot", ("x", a, 1), ("y", b, 2))
-    assert base is not None and base == digest("0-shot", ("x", a, 1), ("y", b, 2))
-    assert len({base, digest("5-shot", ("x", a, 1), ("y", b, 2)), digest("0-shot", ("y", b, 1), ("x", a, 2)),
-                digest("0-shot", ("x", a, 1), ("y", b, 1)), digest("0-shot", ("x", a, 1), ("z", b, 2)),
-                digest("0-shot", ("x", a, 1), ("y", b, 2), known={id(a): b"file-a/benchmarks/0",
-                                                                  id(b): b"file-b/benchmarks/4"})}) == 6
-    assert digest("0-shot", ("x", a, 1), ("y", b, 2), known={id(a): b"file-a/benchmarks/0"}) is None
+    base = digest()
+    assert base == digest() and base == digest(license="apache-2.0")  # not shown in a row
+    changed = [digest(setting="5-shot"), digest(rank=2), digest(name="Y"), digest(value=50.5), digest(date="2024-10"),
+               digest(note="self-reported"), digest(publisher="Other"), digest(sources=("s0", "s1"))]
+    assert len({base, *changed}) == 1 + len(changed)
+
+
+def test_what_a_leaderboard_row_shows_is_kept_with_its_model_file(workspace):
+    """The digests of each score's row come back from the cache equal to those worked out
+    from the entities, so restored and freshly validated models fingerprint leaderboards alike."""
+    from site_builder.facets import score_row_digests
+
+    data, templates, root, incremental, same_as_clean = workspace
+    incremental()
+    slot = cache.Slot(root / "cache", data, root / "site", cache.code_fingerprint())
+    entries = slot.read("models.pickle")["entries"]
+    assert len(entries) == 33 and sum(len(rows) for _, _, _, rows in entries.values()) > 100
+    for (shown, _), (model, _, _, rows) in entries.items():
+        assert rows == score_row_digests(Path(shown).stem, model)
