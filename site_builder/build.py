@@ -121,7 +121,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     restored = time.perf_counter() - started  # the model store, read from the cache
     with cache.loading(loading):
         catalog = load_catalog(data_dir, today, facets=False)
-    if session is not None and jobs > 1:  # a build allowed to fork: pickle the model store beside it
+    if session is not None and jobs > 1:  # a build allowed to fork: pickle the model store beside the rest
         session.start_saving_models()
     resolved = time.perf_counter()
     validated = started + restored + loading.seconds if loading.seconds else resolved
@@ -160,7 +160,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     changed: set[int] = set()
     fragments = fragment_records = None
     if session is not None:
-        # The fragments before the comparison: a page that lists a model read its fragment,
+        # The fragments before the comparison: a page that lists a model reads its fragment,
         # whose fingerprint is its text (an early cutoff: a row made again into the same text
         # leaves the pages listing it as they were).
         on_phase("compare")

@@ -155,9 +155,10 @@ def _work_in_child(results: Any) -> None:
 
 def in_background(function: Callable[[], None]) -> Callable[[], bool] | None:
     """Call function() in a forked process while this one goes on; returns wait(), which
-    waits for it (once) and tells whether it succeeded, or None when fork is unavailable. The child sees this process's memory as it was at the fork, never collects
-    cycles (the collector would touch, and so copy, every inherited object) and leaves
-    through os._exit: no exit handlers, no buffers flushed twice, nothing printed."""
+    waits for it (once) and tells whether it succeeded, or None when fork is unavailable.
+    The child sees this process's memory as it was at the fork, never collects cycles (the
+    collector would touch, and so copy, every inherited object) and leaves through os._exit:
+    no exit handlers, no buffers flushed twice, nothing printed."""
     if not can_fork():
         return None
     pid = os.fork()
