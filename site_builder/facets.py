@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import Catalog
-from .schema import Offer, Score
+from .schema import Offer, PartialDate, Score
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,34 @@ def score_row_digests(model_id: str, model: Any) -> tuple[bytes, ...]:
                  for score in model.benchmarks)
 
 
+FEED_ENTRIES = 100
+"""The feed holds the newest events only, as feeds do: readers poll the file, and a catalog of
+10,000 models made it 20,000 entries long (5 s to build, 20 MB to download on every poll)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something a reader of the feed wants to hear of."""
+
+    model_id: str
+    kind: str
+    """'released' or 'added'."""
+    date: PartialDate
+
+
+def newest_events(catalog: Catalog, count: int) -> tuple[Event, ...]:
+    """The feed's entries: two events per model, newest first (on one day a model's arrival
+    in the catalog comes above its release), the first `count` of them. The feed reads these
+    and their models only, so an edit to a model outside them leaves it as it was; the ordering
+    itself reads every model's dates, here, where no page is tracked."""
+    found = []
+    for model_id, model in catalog.models.items():
+        found.append(Event(model_id, "released", model.released))
+        found.append(Event(model_id, "added", model.added))
+    rank = {"added": 0, "released": 1}
+    return tuple(sorted(found, key=lambda e: (-e.date.earliest().toordinal(), rank[e.kind], e.model_id))[:count])
+
+
 @dataclass(frozen=True)
 class ProviderRow:
     model_id: str
@@ -81,6 +109,8 @@ class Facets:
     leaderboards: dict[str, tuple[LeaderboardGroup, ...]]
     """Benchmark id → groups of comparable scores, the largest group first."""
     newest_first: tuple[str, ...]
+    feed_events: tuple[Event, ...]
+    """The feed's entries (newest_events)."""
     score_counts: dict[str, int]
     """Benchmark id → how many scores it has: what the benchmarks index reads, so that page
     does not depend on (and an incremental build does not fingerprint) every leaderboard."""
@@ -153,5 +183,6 @@ def compute_facets(catalog: Catalog) -> Facets:
         by_provider={k: tuple(sorted(v, key=lambda r: (r.model_id, str(r.offer.as_of)))) for k, v in providers.items()},
         leaderboards=leaderboards,
         newest_first=newest,
+        feed_events=newest_events(catalog, FEED_ENTRIES),
         score_counts={k: sum(len(group.entries) for group in groups) for k, groups in leaderboards.items()},
     )

@@ -9,39 +9,16 @@ from __future__ import annotations
 import datetime
 import html
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .catalog import Catalog
+from .facets import FEED_ENTRIES, Event  # noqa: F401  (the feed's length and entries are worked out with the facets)
 from .render import count_short, long_date, markdown_block
 from .schema import ModelFile, PartialDate, plain
 
 ATOM = "http://www.w3.org/2005/Atom"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 FEED_PATH = "/feed.xml"
-FEED_ENTRIES = 100
-"""The newest events only, as feeds do: readers poll the file, and a catalog of 10,000 models
-made it 20,000 entries long (5 s to build, 20 MB to download on every poll)."""
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something a reader of the feed wants to hear of."""
-
-    model_id: str
-    kind: str
-    """'released' or 'added'."""
-    date: PartialDate
-
-
-def events(catalog: Catalog) -> list[Event]:
-    """Two per model, newest first; on one day a model's arrival in the catalog comes above its release."""
-    found = []
-    for model_id, model in catalog.models.items():
-        found.append(Event(model_id, "released", model.released))
-        found.append(Event(model_id, "added", model.added))
-    rank = {"added": 0, "released": 1}
-    return sorted(found, key=lambda e: (-e.date.earliest().toordinal(), rank[e.kind], e.model_id))
 
 
 def timestamp(date: PartialDate) -> str:
@@ -104,7 +81,7 @@ def _element(parent: ET.Element, name: str, text: str | None = None, **attribute
 
 def build_feed(catalog: Catalog) -> bytes:
     feed_url = absolute(catalog, FEED_PATH)
-    ordered = events(catalog)
+    ordered = catalog.facets.feed_events  # the newest FEED_ENTRIES (facets.newest_events)
     # Unqualified names under a literal xmlns: ElementTree then writes no ns0: prefixes.
     feed = ET.Element("feed", {"xmlns": ATOM, XML_BASE: catalog.site.base_url})
     _element(feed, "id", feed_url)
@@ -120,7 +97,7 @@ def build_feed(catalog: Catalog) -> bytes:
     _element(author, "uri", catalog.site.base_url)
     _element(feed, "generator", "site-builder")
 
-    for event in ordered[:FEED_ENTRIES]:
+    for event in ordered:
         model = catalog.models[event.model_id]
         entry = _element(feed, "entry")
         _element(entry, "id", tag_uri(catalog, event))

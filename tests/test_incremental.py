@@ -358,8 +358,8 @@ def test_a_reused_table_row_is_read_as_the_fragment_it_is(tmp_path):
 def test_an_edit_that_leaves_a_models_row_alone_leaves_the_listings_alone(tmp_path, monkeypatch):
     """Early cutoff: a score is in no row of the models table and in no brief of the JSON
     listings, so the index, the model's organization and license pages and /api/models.json
-    are not rendered again, nor the model's other leaderboards; its name is in all of them,
-    and they are. (Its family page reads the
+    are not rendered again, nor the model's other leaderboards, nor the feed (which shows
+    other models); its name is in all of them but the feed, and they are. (Its family page reads the
     model itself, for its release timeline: that one is rendered again, and stays the same.)"""
     from site_builder import render
 
@@ -373,6 +373,7 @@ def test_an_edit_that_leaves_a_models_row_alone_leaves_the_listings_alone(tmp_pa
         return real(env, page, plan)
 
     monkeypatch.setattr(render, "render_page", counted)
+    monkeypatch.setattr("site_builder.facets.FEED_ENTRIES", 3)  # a feed without the edited model
 
     def build() -> set[str]:
         rendered_now.clear()
@@ -387,11 +388,17 @@ def test_an_edit_that_leaves_a_models_row_alone_leaves_the_listings_alone(tmp_pa
     assert "benchmarks/gpqa/index.html" in scored and "models/qwen2.5-72b-instruct/index.html" in scored
     assert not listings & scored, sorted(listings & scored)
     assert "families/qwen2.5/index.html" in scored
-    # its other leaderboards show the same rows: not rendered again either
+    # its other leaderboards show the same rows: not rendered again either; nor the feed
     other_boards = {"benchmarks/mmlu-pro/index.html", "benchmarks/mmlu-redux/index.html"}
-    assert not other_boards & scored
+    assert not other_boards & scored and "feed.xml" not in scored
     edit(data / "models/qwen2.5-72b-instruct.yaml", "name: Qwen2.5 72B Instruct", "name: Qwen2.5 72B Instruct (renamed)")
-    assert listings | other_boards <= build()
+    renamed = build()
+    assert listings | other_boards <= renamed and "feed.xml" not in renamed
+    from site_builder.catalog import load_catalog
+
+    newest = load_catalog(data, DATA_DATE).facets.feed_events[0].model_id
+    edit(data / f"models/{newest}.yaml", "\nname: ", "\nname: Renamed ")
+    assert "feed.xml" in build()  # a model the feed shows
 
 
 def test_a_read_of_a_fragment_is_fingerprinted_by_its_text():

@@ -113,8 +113,8 @@ def test_feed_holds_only_the_newest_events(catalog_dir, monkeypatch):
     catalog = load_catalog(catalog_dir, BUILD_DATE)
     everything = feedparser.parse(build_feed(catalog)).entries
     assert len(everything) == 2 * len(catalog.models) > 3
-    monkeypatch.setattr("site_builder.feed.FEED_ENTRIES", 3)
-    newest = feedparser.parse(build_feed(catalog)).entries
+    monkeypatch.setattr("site_builder.facets.FEED_ENTRIES", 3)
+    newest = feedparser.parse(build_feed(load_catalog(catalog_dir, BUILD_DATE))).entries
     assert [e.id for e in newest] == [e.id for e in everything[:3]]
 
 
