@@ -22,6 +22,7 @@ from .derive import Derived, Figure, PricedOffer
 from .schema import (
     Benchmark, Count, Family, Format, License, ModelFile, Organization, PartialDate, Provider, SiteSettings, plain,
 )
+from .tracking import read_value
 
 API_VERSION = 2
 """Raised when a field is removed or changes meaning; new fields may appear without a raise."""
@@ -302,10 +303,18 @@ def references(catalog: Catalog, model_id: str) -> References:
         benchmarks=_pick(catalog.benchmarks, {s.benchmark for s in model.benchmarks}),
         providers=_pick(catalog.providers, {o.provider for o in model.offers}),
         formats=_pick(catalog.formats, formats),
-        models={i: ModelLink(name=catalog.models[i].name, url=absolute(catalog, f"/models/{i}/"),
-                             json_url=absolute(catalog, model_json_path(i)))
-                for i in sorted(related_model_ids(model, derived)) if i in catalog.models},
+        models={i: ModelLink(name=name, url=absolute(catalog, f"/models/{i}/"), json_url=absolute(catalog, model_json_path(i)))
+                for i in sorted(related_model_ids(model, derived)) if (name := _name(catalog, i)) is not None},
     )
+
+
+def _name(catalog: Catalog, model_id: str) -> str | None:
+    """A related model's name, or None when it is not in the catalog: read as that name alone
+    (tracking.read_value, which records it present or absent), as the document holds no more of it."""
+    try:
+        return read_value(catalog, ("models", model_id, "name"))
+    except KeyError:
+        return None
 
 
 def model_entry(catalog: Catalog, model_id: str) -> ModelEntry:

@@ -322,7 +322,7 @@ def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
         timeline_svg=lambda chart, chart_id: timeline_svg(chart, chart_id, url),
         scatter_rows=lambda chart: scatter_rows(chart, url), timeline_rows=lambda chart: timeline_rows(chart, url),
         plain=plain, source_of=source_of, is_cited=is_cited, cite=cite, cited=cited, missing=missing,
-        spec_rows=spec_rows,
+        spec_rows=spec_rows, model_name=functools.partial(model_name, catalog),
     )
     from .jsonld import model_jsonld  # imports this module
 
@@ -331,6 +331,15 @@ def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
     env.globals["model_row"] = _fragment_maker(env, "row", prepared)
     env.globals["model_brief"] = _fragment_maker(env, "brief", prepared)
     return env
+
+
+def model_name(catalog: Catalog, model_id: str) -> str:
+    """Another model's name, for a link to it (`model_name(id)` in templates): recorded as a
+    read of the name alone (tracking.read_value), so a page linking to a model is not rendered
+    again when the rest of that model's file changes."""
+    from .tracking import read_value
+
+    return read_value(catalog, ("models", model_id, "name"))
 
 
 ROW_TEMPLATE = "partials/model_row.html"

@@ -47,6 +47,14 @@ def recording() -> Iterator[set]:
         _reads = previous
 
 
+def read_value(root: Any, path: tuple) -> Any:
+    """The value at path from root (a view or not), recorded as the one value read: a page
+    that shows another model's name reads ("models", id, "name"), not that whole model, and so
+    does not depend on the rest of its file."""
+    record(("value", path))
+    return resolve(untracked(root), path)
+
+
 def untracked(value: Any) -> Any:
     """The value a view was made over (a value that is not a view, as it is): for code that
     records by hand what it depends on."""

@@ -359,7 +359,8 @@ def test_an_edit_that_leaves_a_models_row_alone_leaves_the_listings_alone(tmp_pa
     """Early cutoff: a score is in no row of the models table and in no brief of the JSON
     listings, so the index, the model's organization and license pages and /api/models.json
     are not rendered again, nor the model's other leaderboards, nor the feed (which shows
-    other models); its name is in all of them but the feed, and they are. (Its family page reads the
+    other models), nor the pages that link to it by name; its name is in all of them but the
+    feed, and they are. (Its family page reads the
     model itself, for its release timeline: that one is rendered again, and stays the same.)"""
     from site_builder import render
 
@@ -388,17 +389,41 @@ def test_an_edit_that_leaves_a_models_row_alone_leaves_the_listings_alone(tmp_pa
     assert "benchmarks/gpqa/index.html" in scored and "models/qwen2.5-72b-instruct/index.html" in scored
     assert not listings & scored, sorted(listings & scored)
     assert "families/qwen2.5/index.html" in scored
-    # its other leaderboards show the same rows: not rendered again either; nor the feed
+    # its other leaderboards show the same rows: not rendered again either; nor the feed; nor
+    # the pages that link to it by name (a sibling's page and JSON, the compare page)
     other_boards = {"benchmarks/mmlu-pro/index.html", "benchmarks/mmlu-redux/index.html"}
+    links = {"models/qwen2.5-7b-instruct/index.html", "api/models/qwen2.5-7b-instruct.json", "compare/index.html"}
     assert not other_boards & scored and "feed.xml" not in scored
+    assert not links & scored, sorted(links & scored)
     edit(data / "models/qwen2.5-72b-instruct.yaml", "name: Qwen2.5 72B Instruct", "name: Qwen2.5 72B Instruct (renamed)")
     renamed = build()
-    assert listings | other_boards <= renamed and "feed.xml" not in renamed
+    assert listings | other_boards | links <= renamed and "feed.xml" not in renamed
     from site_builder.catalog import load_catalog
 
     newest = load_catalog(data, DATA_DATE).facets.feed_events[0].model_id
     edit(data / f"models/{newest}.yaml", "\nname: ", "\nname: Renamed ")
     assert "feed.xml" in build()  # a model the feed shows
+
+
+def test_reading_a_models_name_alone_records_that_name_present_or_absent():
+    """tracking.read_value, behind `model_name(id)` in templates and the JSON API's links to
+    related models: one read, of the name, which the fingerprints resolve (ABSENT once gone)."""
+    from site_builder.catalog import load_catalog
+    from site_builder.fingerprint import ABSENT
+    from site_builder.pages import plan
+    from site_builder.reuse import Fingerprints
+    from site_builder.tracking import read_value
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    with recording() as reads:
+        assert read_value(track(catalog), ("models", "phi-4", "name")) == "Phi-4"
+    assert reads == {("value", ("models", "phi-4", "name"))}
+    with recording() as reads, pytest.raises(KeyError):
+        read_value(track(catalog), ("models", "not-a-model", "name"))
+    assert reads == {("value", ("models", "not-a-model", "name"))}
+    fingerprints = Fingerprints(catalog, plan(catalog), REPO / "templates", {})
+    assert fingerprints.of(("value", ("models", "not-a-model", "name"))) == ABSENT
+    assert fingerprints.of(("value", ("models", "phi-4", "name"))) not in (None, ABSENT)
 
 
 def test_a_read_of_a_fragment_is_fingerprinted_by_its_text():
