@@ -308,11 +308,17 @@ def references(catalog: Catalog, model_id: str) -> References:
     )
 
 
+def model_name(catalog: Catalog, model_id: str) -> str:
+    """Another model's name, for a link to it (`model_name(id)` in templates, and the related
+    models here): recorded as a read of the name alone (tracking.read_value, present or absent),
+    so a page or document linking to a model is not made again when the rest of that model's
+    file changes. KeyError when it is not in the catalog."""
+    return read_value(catalog, ("models", model_id, "name"))
+
+
 def _name(catalog: Catalog, model_id: str) -> str | None:
-    """A related model's name, or None when it is not in the catalog: read as that name alone
-    (tracking.read_value, which records it present or absent), as the document holds no more of it."""
     try:
-        return read_value(catalog, ("models", model_id, "name"))
+        return model_name(catalog, model_id)
     except KeyError:
         return None
 

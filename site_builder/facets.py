@@ -50,17 +50,20 @@ def score_row(model_id: str, model: Any, score: Score, numbers: dict[str, int]) 
             model.sources[number - 1].publisher if number else None)
 
 
+def score_row_digest(model_id: str, model: Any, score: Score, numbers: dict[str, int]) -> bytes:
+    """A digest of score_row (repr of str, int, float and None says what they hold and nothing else)."""
+    return hashlib.blake2b(repr(score_row(model_id, model, score, numbers)).encode(), digest_size=16).digest()
+
+
 def score_row_digests(model_id: str, model: Any) -> tuple[bytes, ...]:
-    """A digest of score_row for each of the model's scores, in order: worked out once per
-    model file where it is validated and kept with it in the cache (cache.ModelStore), so that
+    """score_row_digest of each of the model's scores, in order: worked out once per model file
+    where it is validated and kept with it in the cache (cache.ModelStore), so that
     fingerprinting every leaderboard by what its rows show costs a lookup per entry (working
     out 85,000 rows at 10,000 models took 0.7–1.0 s of every incremental build)."""
     from .derive import source_numbers
 
     numbers = source_numbers(model)
-    # repr of str, int, float and None says what they hold and nothing else
-    return tuple(hashlib.blake2b(repr(score_row(model_id, model, score, numbers)).encode(), digest_size=16).digest()
-                 for score in model.benchmarks)
+    return tuple(score_row_digest(model_id, model, score, numbers) for score in model.benchmarks)
 
 
 FEED_ENTRIES = 100

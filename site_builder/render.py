@@ -255,7 +255,7 @@ class _Environment(jinja2.Environment):
 
 
 def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
-                     fragments: dict[tuple[str, str], tuple[Any, frozenset]] | None = None,
+                     fragments: dict[tuple[str, str], Any] | None = None,
                      bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     """The environment pages render in; `fragments` are models' rows and briefs already made
     (render_fragments), `bytecode_cache` keeps compiled templates across builds."""
@@ -322,8 +322,11 @@ def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
         timeline_svg=lambda chart, chart_id: timeline_svg(chart, chart_id, url),
         scatter_rows=lambda chart: scatter_rows(chart, url), timeline_rows=lambda chart: timeline_rows(chart, url),
         plain=plain, source_of=source_of, is_cited=is_cited, cite=cite, cited=cited, missing=missing,
-        spec_rows=spec_rows, model_name=functools.partial(model_name, catalog),
+        spec_rows=spec_rows,
     )
+    from .api import model_name
+
+    env.globals["model_name"] = functools.partial(model_name, catalog)
     from .jsonld import model_jsonld  # imports this module
 
     env.globals["model_jsonld"] = functools.partial(model_jsonld, catalog)
@@ -331,15 +334,6 @@ def make_environment(catalog: Catalog, templates_dir: Path = TEMPLATES_DIR,
     env.globals["model_row"] = _fragment_maker(env, "row", prepared)
     env.globals["model_brief"] = _fragment_maker(env, "brief", prepared)
     return env
-
-
-def model_name(catalog: Catalog, model_id: str) -> str:
-    """Another model's name, for a link to it (`model_name(id)` in templates): recorded as a
-    read of the name alone (tracking.read_value), so a page linking to a model is not rendered
-    again when the rest of that model's file changes."""
-    from .tracking import read_value
-
-    return read_value(catalog, ("models", model_id, "name"))
 
 
 ROW_TEMPLATE = "partials/model_row.html"
@@ -354,8 +348,7 @@ def _make_fragment(env: jinja2.Environment, kind: str, model_id: str) -> str:
     return summary_json(env.globals["catalog"], model_id)
 
 
-def _fragment_maker(env: jinja2.Environment, kind: str,
-                    prepared: dict[tuple[str, str], tuple[Any, frozenset]]) -> Callable[[str], Any]:
+def _fragment_maker(env: jinja2.Environment, kind: str, prepared: dict[tuple[str, str], Any]) -> Callable[[str], Any]:
     """model_row(id) / model_brief(id): a model's fragment, made once per environment.
 
     The index, every organization, license, family and format page list the same rows (at
@@ -366,16 +359,15 @@ def _fragment_maker(env: jinja2.Environment, kind: str,
     listing it as they were, whatever else the row's model and figures changed."""
     from .tracking import record, recording
 
-    made: dict[str, tuple[Any, frozenset]] = {}
+    made: dict[str, Any] = {}
 
     def fragment(model_id: str) -> Any:
         found = made.get(model_id) or prepared.get((kind, model_id))
-        if found is None:
-            with recording() as reads:
-                text = _make_fragment(env, kind, model_id)
-            found = made[model_id] = (FRAGMENT_KINDS[kind](text), frozenset(reads))
+        if found is None:  # not made beforehand (Fingerprints has no text for it: no page reading it is kept)
+            with recording():  # what it reads is the fragment's, not the page's
+                found = made[model_id] = FRAGMENT_KINDS[kind](_make_fragment(env, kind, model_id))
         record(("fragment", kind, model_id))
-        return found[0]
+        return found
 
     return fragment
 
@@ -389,11 +381,10 @@ FragmentRecord = tuple[str, tuple]
 def render_fragments(catalog: Catalog, templates_dir: Path, jobs: int, fingerprints: Any,
                      previous: dict[tuple[str, str], FragmentRecord],
                      bytecode_cache: jinja2.BytecodeCache | None = None,
-                     ) -> tuple[dict[tuple[str, str], tuple[Any, frozenset]], dict[tuple[str, str], FragmentRecord],
-                                dict[str, int]]:
+                     ) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], FragmentRecord], dict[str, int]]:
     """Every model's fragments (its table row, its brief in the JSON listings), before the
-    pages, for an incremental build: (fragments for make_environment, records to keep, how
-    many of each kind were made). A fragment the last build kept is reused when everything it
+    pages, for an incremental build: (each fragment's text for make_environment and
+    Fingerprints.use_fragments, records to keep, how many of each kind were made). A fragment the last build kept is reused when everything it
     read (the model, its derived figures, its organization and license, the templates, what
     making the environment read) has the same fingerprint; the others are made across `jobs`
     processes.
@@ -401,7 +392,7 @@ def render_fragments(catalog: Catalog, templates_dir: Path, jobs: int, fingerpri
     of every one-model edit at 10,000 models) and each listing serialized 10,000 briefs (0.3 s)."""
     from . import parallel
 
-    fragments: dict[tuple[str, str], tuple[Any, frozenset]] = {}
+    fragments: dict[tuple[str, str], Any] = {}
     records: dict[tuple[str, str], FragmentRecord] = {}
     of = fingerprints.of
     todo = []
@@ -410,7 +401,7 @@ def render_fragments(catalog: Catalog, templates_dir: Path, jobs: int, fingerpri
             key = (kind, model_id)
             kept = previous.get(key)
             if kept is not None and all(of(dep) == fingerprint for dep, fingerprint in kept[1]):
-                fragments[key] = (wrap(kept[0]), frozenset(dep for dep, _ in kept[1]))
+                fragments[key] = wrap(kept[0])
                 records[key] = kept
             else:
                 todo.append(key)
@@ -418,7 +409,7 @@ def render_fragments(catalog: Catalog, templates_dir: Path, jobs: int, fingerpri
     processes = parallel.processes(len(todo), jobs, min_items=500)
     for chunk in parallel.run(_fragment_chunk, state, parallel.chunked(len(todo), 250), processes):
         for key, text, reads in chunk:
-            fragments[key] = (FRAGMENT_KINDS[key[0]](text), reads or frozenset())
+            fragments[key] = FRAGMENT_KINDS[key[0]](text)
             fingerprinted = fingerprints.reads(reads) if reads is not None else None
             if fingerprinted is not None:  # else made again next time
                 records[key] = (text, fingerprinted)
@@ -475,7 +466,7 @@ def render_pages(catalog: Catalog, pages: Sequence[Page], todo: Iterable[int], t
                  jobs: int = 1, fingerprints: Any = None, place: Callable[[str, bytes], bool] | None = None,
                  costs: dict[int, float] | None = None, stats: dict | None = None,
                  untracked: frozenset[int] = frozenset(),
-                 fragments: dict[tuple[str, str], tuple[Any, frozenset]] | None = None,
+                 fragments: dict[tuple[str, str], Any] | None = None,
                  bytecode_cache: jinja2.BytecodeCache | None = None) -> Iterator[Rendered]:
     """Render pages[i] for each i in todo, across `jobs` forked processes when the work is
     large enough, yielding each page as it finishes, in no particular order.

@@ -46,18 +46,17 @@ def derived_digests(catalog: Any, known: dict[int, str]) -> dict[int, str]:
 
 
 def _with_parts(catalog: Any, known: dict[int, bytes]) -> dict[int, bytes]:
-    """known, plus each offer and score of a model whose file digest is known: the facets hold
-    these objects (provider rows, leaderboards), and walking them to fingerprint the facets cost
-    an incremental build 0.6 s at 10,000 models. Like the model, each is a pure function of
-    the file's bytes and its place in the file."""
+    """known, plus each offer of a model whose file digest is known: the provider rows in the
+    facets hold these objects, and walking them to fingerprint the facets cost an incremental
+    build 0.6 s at 10,000 models (with the scores, which the leaderboards now fingerprint by
+    what their rows show). Like the model, each is a pure function of the file's bytes and its
+    place in the file."""
     for model in catalog.models.values():
         digest = known.get(id(model))
         if digest is None:
             continue
         for index, offer in enumerate(model.offers):
             known[id(offer)] = b"%s/offers/%d" % (digest, index)
-        for index, score in enumerate(model.benchmarks):
-            known[id(score)] = b"%s/benchmarks/%d" % (digest, index)
     return known
 
 
@@ -70,7 +69,7 @@ def _with_leaderboards(catalog: Any, known: dict[int, bytes], score_rows: dict[i
     14 of them). What a row shows of its score comes from `score_rows` (id(score) → digest,
     worked out once per model file and kept in the cache), or is worked out here for a score
     not in it: every group gets its digest, as walking its objects would miss the names."""
-    from .facets import score_row_digests
+    from .facets import score_row_digest
 
     leaderboards = getattr(catalog.facets, "leaderboards", None)
     for groups in (leaderboards or {}).values():
@@ -79,16 +78,13 @@ def _with_leaderboards(catalog: Any, known: dict[int, bytes], score_rows: dict[i
             try:
                 rows = [score_rows[id(entry.score)] for entry in entries]
             except KeyError:
-                rows = [score_rows.get(id(entry.score)) or _score_row(catalog, entry, score_row_digests)
+                rows = [score_rows.get(id(entry.score))
+                        or score_row_digest(entry.model_id, catalog.models[entry.model_id], entry.score,
+                                            catalog.derived[entry.model_id].source_numbers)
                         for entry in entries]
             head = repr((group.setting, [entry.rank for entry in entries])).encode()
             known[id(group)] = hashlib.blake2b(head + b"".join(rows), digest_size=16).digest()
     return known
-
-
-def _score_row(catalog: Any, entry: Any, score_row_digests: Any) -> bytes:
-    model = catalog.models[entry.model_id]
-    return score_row_digests(entry.model_id, model)[next(i for i, s in enumerate(model.benchmarks) if s is entry.score)]
 
 
 class Fingerprints:
@@ -104,7 +100,7 @@ class Fingerprints:
         self.loader = jinja2.FileSystemLoader(str(templates_dir))
         self.environment = jinja2.Environment(loader=self.loader)
         self.memo: dict[Dep, bytes | None] = {}
-        self.fragments: dict[tuple[str, str], tuple[Any, frozenset]] | None = None
+        self.fragments: dict[tuple[str, str], Any] | None = None
         """Every model's fragments (render.render_fragments), once made: a read of one is
         fingerprinted by its text (`use_fragments`)."""
         self.identities = [self.identity(page) for page in pages]
@@ -117,7 +113,7 @@ class Fingerprints:
         except Unfingerprintable:
             return None
 
-    def use_fragments(self, fragments: dict[tuple[str, str], tuple[Any, frozenset]]) -> None:
+    def use_fragments(self, fragments: dict[tuple[str, str], Any]) -> None:
         """The fragments pages read from now on. Before this, no fragment read has a fingerprint."""
         self.fragments = fragments
         for dep in [dep for dep in self.memo if dep[0] == "fragment"]:
@@ -138,7 +134,7 @@ class Fingerprints:
             # None (not reusable) for one not made beforehand, or of a model since removed
             found = self.fragments.get((dep[1], dep[2])) if self.fragments is not None else None  # type: ignore[misc]
             # a digest of the text alone (20,000 at 10,000 models: 0.04 s; through the encoder 0.13)
-            return None if found is None else hashlib.blake2b(found[0].encode(), digest_size=16).digest()
+            return None if found is None else hashlib.blake2b(found.encode(), digest_size=16).digest()
         if kind == "template":
             try:
                 source = self.loader.get_source(self.environment, dep[1])[0]

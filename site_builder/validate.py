@@ -235,7 +235,7 @@ def _validate_model_chunk(state: tuple, positions: Iterable[int]) -> list[tuple]
                 found: list[CatalogError] = []
                 model_problems(model_id, model, locate(shown, located, found), context)
                 cross = tuple(found)
-        rows = score_row_digests(model_id, model) if model is not None and not problems else ()
+        rows = score_row_digests(model_id, model) if model is not None else ()
         done.append((index, digest, model, problems, document is not None, cross, marks, rows))
     return done
 
