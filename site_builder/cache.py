@@ -4,7 +4,8 @@ One slot per (data folder, output folder) under `.cache/site-builder/<digest>/`:
 
 - `inputs.pickle`  the no-op record: digests of the data files and of the templates, the build
                    date and the options, the stamp of each data file, the (size, mtime) of
-                   every output file, and the report to repeat;
+                   every output file and the mtime of every output folder (what a no-op
+                   build's check stats), and the report to repeat;
 - `pages.pickle`   per page: its identity, the values it read with their fingerprints, and
                    the digest of its output;
 - `models.pickle`  every model file's validated entity and problems, by file digest, and
@@ -25,6 +26,7 @@ from __future__ import annotations
 import copyreg
 import datetime
 import hashlib
+import itertools
 import os
 import pickle
 import shutil
@@ -34,6 +36,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISDIR
 from typing import Any, Callable, Iterator
 
 CACHE_VERSION = 1
@@ -149,9 +152,26 @@ def stamp_files(paths: list[str], previous: dict[str, Stamp]) -> dict[str, Stamp
 
 # --- output files -----------------------------------------------------------------------------
 
-def output_stats(out_dir: Path) -> dict[str, tuple[int, int]]:
-    """Relative path → (size, mtime_ns) of every file under out_dir."""
-    found: dict[str, tuple[int, int]] = {}
+@dataclass(frozen=True)
+class Listing:
+    """The output folder as listed: each file's (size, mtime), each folder's mtime (the
+    folder itself is ""), and the time the listing began."""
+
+    files: dict[str, tuple[int, int]]
+    folders: dict[str, int]
+    taken_ns: int
+
+
+def list_outputs(out_dir: Path) -> Listing:
+    """Every file and folder under out_dir. A folder's mtime is taken before it is read, so a
+    change made while it is read shows as a change next time."""
+    taken = time.time_ns()
+    files: dict[str, tuple[int, int]] = {}
+    folders: dict[str, int] = {}
+    try:
+        folders[""] = os.lstat(out_dir).st_mtime_ns
+    except FileNotFoundError:
+        return Listing(files, folders, taken)
     stack = [(str(out_dir), "")]
     while stack:
         folder, prefix = stack.pop()
@@ -162,12 +182,62 @@ def output_stats(out_dir: Path) -> dict[str, tuple[int, int]]:
         with entries:
             for entry in entries:
                 rel = prefix + entry.name
+                st = entry.stat(follow_symlinks=False)
                 if entry.is_dir(follow_symlinks=False):
+                    folders[rel] = st.st_mtime_ns
                     stack.append((entry.path, rel + "/"))
                 else:
-                    st = entry.stat(follow_symlinks=False)
-                    found[rel] = (st.st_size, st.st_mtime_ns)
-    return found
+                    files[rel] = (st.st_size, st.st_mtime_ns)
+    return Listing(files, folders, taken)
+
+
+def output_stats(out_dir: Path) -> dict[str, tuple[int, int]]:
+    """Relative path → (size, mtime_ns) of every file under out_dir."""
+    return list_outputs(out_dir).files
+
+
+def restat_outputs(out_dir: Path, before: Listing) -> Listing | None:
+    """The listing again, by stat alone, when no folder changed since `before`; None when one
+    did or may have (list again). Adding, removing or renaming an entry changes its folder's
+    mtime; a file changed in place changes its own. A folder whose mtime was within the mtime
+    tick of the listing (RACY_SECONDS) may have changed in the same tick: it is read. At
+    10,000 models, reading 11,700 folders and stat-ing their 21,700 files took 0.20–0.29 s;
+    stat-ing the files and folders, 0.15 s (most of a no-op's time)."""
+    if "" not in before.folders:
+        return None
+    taken = time.time_ns()
+    base = str(out_dir)
+    edge = before.taken_ns - RACY_SECONDS * 1e9
+    racy = []
+    for rel, mtime in before.folders.items():
+        try:
+            st = os.lstat(os.path.join(base, rel) if rel else base)
+        except OSError:
+            return None
+        if st.st_mtime_ns != mtime or not S_ISDIR(st.st_mode):
+            return None
+        if mtime >= edge:
+            racy.append(rel)
+    if racy:
+        names: dict[str, set[str]] = {rel: set() for rel in racy}
+        for rel in itertools.chain(before.files, before.folders):
+            parent, _, name = rel.rpartition("/")
+            if rel and parent in names:
+                names[parent].add(name)
+        for rel in racy:
+            try:
+                if set(os.listdir(os.path.join(base, rel) if rel else base)) != names[rel]:
+                    return None
+            except OSError:
+                return None
+    files: dict[str, tuple[int, int]] = {}
+    for rel in before.files:
+        try:
+            st = os.lstat(os.path.join(base, rel))
+        except OSError:
+            return None
+        files[rel] = (st.st_size, st.st_mtime_ns)
+    return Listing(files, before.folders, taken)
 
 
 # --- one build ---------------------------------------------------------------------------------
@@ -202,7 +272,7 @@ class Session:
         """Data files new or changed since the last build."""
         self.removed_files = before.keys() - self.stamps.keys()
         self.changed_inputs = len(self.changed_files) + len(self.removed_files)
-        self._outputs: dict[str, tuple[int, int]] | None = None
+        self._listing: Listing | None = None
         self._store_writer: tuple[Callable[[], bool], Path, dict] | None = None
         """(wait for it, its file, what it writes) while a forked process pickles the model store."""
 
@@ -237,10 +307,13 @@ class Session:
         """Every file in the output folder with its (size, mtime), listed once per build: the
         reuse check, the patch (which deletes what was not planned) and the record `save`
         writes all start from this one listing. Listing, then stat of each file, then listing
-        with stat again took 0.7 s of a one-model edit at 10,000 models; once, 0.2 s."""
-        if self._outputs is None:
-            self._outputs = output_stats(self.out_dir)
-        return self._outputs
+        with stat again took 0.7 s of a one-model edit at 10,000 models; once, 0.2 s. When the
+        last build recorded its folders, stat alone will do (restat_outputs)."""
+        if self._listing is None:
+            before = self.previous.get("outputs"), self.previous.get("folders"), self.previous.get("listed_at")
+            known = Listing(*before) if None not in before else None  # type: ignore[arg-type]
+            self._listing = (known and restat_outputs(self.out_dir, known)) or list_outputs(self.out_dir)
+        return self._listing.files
 
     def loading(self, jobs: int) -> Loading:
         register_entity_pickling()
@@ -289,21 +362,32 @@ class Session:
         then = self.previous.get("outputs", {}).get(rel)
         return then is not None and self.outputs_now().get(rel) == then
 
-    def _outputs_after(self, changed: tuple[str, ...] | None) -> dict[str, tuple[int, int]]:
-        """The output folder's files as this build leaves them: after a patch, the listing
-        taken before it with the files it wrote or removed looked at again; after a whole new
-        site, listed anew."""
-        if changed is None or self._outputs is None:
-            return output_stats(self.out_dir)
-        outputs = dict(self._outputs)
+    def _outputs_after(self, changed: tuple[str, ...] | None) -> Listing:
+        """The output folder as this build leaves it: after a patch, the listing taken before
+        it with the files it wrote or removed, and their folders, looked at again; after a
+        whole new site, listed anew. The listing keeps the time it was taken: the folders the
+        patch changed are then within its mtime tick, and read by the next build's check."""
+        if changed is None or self._listing is None:
+            return list_outputs(self.out_dir)
+        files, folders = dict(self._listing.files), dict(self._listing.folders)
+        base = str(self.out_dir)
+        touched = {""}
         for rel in changed:
             try:
-                st = os.stat(os.path.join(self.out_dir, rel))
+                st = os.lstat(os.path.join(base, rel))
             except OSError:
-                outputs.pop(rel, None)
+                files.pop(rel, None)
             else:
-                outputs[rel] = (st.st_size, st.st_mtime_ns)
-        return outputs
+                files[rel] = (st.st_size, st.st_mtime_ns)
+            while rel:
+                rel = rel.rpartition("/")[0]
+                touched.add(rel)
+        for rel in touched:
+            try:
+                folders[rel] = os.lstat(os.path.join(base, rel) if rel else base).st_mtime_ns
+            except OSError:
+                folders.pop(rel, None)
+        return Listing(files, folders, self._listing.taken_ns)
 
     def start_saving_models(self) -> None:
         """Once the catalog is loaded, when the whole model store is to be written again (a
@@ -368,8 +452,10 @@ class Session:
             self.slot.write("derived", {"derived": self._loading.derivations})
         digests = {stamp.digest for stamp in self.stamps.values()}
         marks = {memo: mark for memo, mark in self.marks.items() if memo[1] in digests}
+        outputs = self._outputs_after(changed)
         self.slot.write("inputs.pickle", {"key": self.key, "stamps": self.stamps, "build": build, "marks": marks,
-                                          "outputs": self._outputs_after(changed), "report": report})
+                                          "outputs": outputs.files, "folders": outputs.folders,
+                                          "listed_at": outputs.taken_ns, "report": report})
         self.slot.prune()
 
 
