@@ -126,7 +126,8 @@ def input_files(data_dir: Path) -> list[str]:
     declared while something there changed.) Strings, not Paths: 10,000 Paths cost 0.3 s."""
     found: list[str] = []
     for root, folders, names in os.walk(str(data_dir)):
-        found.extend(os.path.join(root, name) for name in names)
+        inside = os.path.join(root, "")
+        found.extend(inside + name for name in names)
     return sorted(found)
 
 
@@ -207,11 +208,12 @@ def restat_outputs(out_dir: Path, before: Listing) -> Listing | None:
         return None
     taken = time.time_ns()
     base = str(out_dir)
+    inside = os.path.join(base, "")  # joined by hand below: os.path.join took a third of the time
     edge = before.taken_ns - RACY_SECONDS * 1e9
     racy = []
     for rel, mtime in before.folders.items():
         try:
-            st = os.lstat(os.path.join(base, rel) if rel else base)
+            st = os.lstat(inside + rel if rel else base)
         except OSError:
             return None
         if st.st_mtime_ns != mtime or not S_ISDIR(st.st_mode):
@@ -233,7 +235,7 @@ def restat_outputs(out_dir: Path, before: Listing) -> Listing | None:
     files: dict[str, tuple[int, int]] = {}
     for rel in before.files:
         try:
-            st = os.lstat(os.path.join(base, rel))
+            st = os.lstat(inside + rel)
         except OSError:
             return None
         files[rel] = (st.st_size, st.st_mtime_ns)
