@@ -48,9 +48,11 @@ def build_date() -> datetime.date:
     return datetime.datetime.now(datetime.timezone.utc).date()
 
 
-def load_catalog(data_dir: Path, today: datetime.date | None = None, facets: bool = True) -> Catalog:
+def load_catalog(data_dir: Path, today: datetime.date | None = None, facets: bool = True,
+                 derive: bool = True) -> Catalog:
     """load → validate → resolve. Raises CatalogInvalid with every problem found. Without
-    `facets` the catalog has no groupings yet (derive.with_facets adds them)."""
+    `facets` the catalog has no groupings yet (derive.with_facets adds them); without `derive`,
+    no derived figures either (derive.derive_all adds both)."""
     from .derive import derive_all
 
     today = today or build_date()
@@ -72,7 +74,7 @@ def load_catalog(data_dir: Path, today: datetime.date | None = None, facets: boo
         today=today,
         warnings=tuple(sorted(problems)),
     )
-    return derive_all(catalog, facets)
+    return derive_all(catalog, facets) if derive else catalog
 
 
 def cross_file_problems(v: Validated, today: datetime.date) -> list[CatalogError]:

@@ -924,6 +924,31 @@ def test_a_model_page_that_reads_the_groupings_is_not_shown_first(workspace):
     assert b"Phi-4 (edited)" in (root / "site/models/phi-4/index.html").read_bytes()
 
 
+def test_the_edited_models_pages_are_shown_before_the_other_models_figures_are_derived(workspace, monkeypatch):
+    """Only the edited model's figures are derived before its pages are shown; a model page
+    that reads another model's figures is not shown first, and either way the build goes on
+    to write the clean build's site."""
+    from site_builder import build, derive
+
+    data, templates, root, incremental, same_as_clean = workspace
+    same_as_clean()
+    derived: list[str] = []
+    before_shown: list[list[str]] = []
+    real_derive, real_show = derive.derive_model, build.show_first
+    monkeypatch.setattr(derive, "derive_model", lambda model, *rest: derived.append(model.name) or real_derive(model, *rest))
+    monkeypatch.setattr(build, "show_first", lambda catalog, *rest: before_shown.append(sorted(catalog.derived))
+                        or real_show(catalog, *rest))
+    edit(data / "models/phi-4.yaml", "name: Phi-4", "name: Phi-4 (edited)")
+    report = same_as_clean()
+    assert before_shown == [["phi-4"]] and derived[0] == "Phi-4 (edited)"
+    assert "models/phi-4/index.html" in report.shown
+
+    edit(templates / "model.html", "{% block main %}", "{% block main %}{{ catalog.derived['qwq-32b'].head_dim }}")
+    same_as_clean()
+    edit(data / "models/phi-4.yaml", "name: Phi-4 (edited)", "name: Phi-4")
+    assert same_as_clean().shown == []
+
+
 def test_an_edit_of_more_than_a_few_model_files_shows_nothing_first(workspace):
     data, templates, root, incremental, same_as_clean = workspace
     same_as_clean()
