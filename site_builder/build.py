@@ -148,6 +148,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         shown = show_first(derive_some(catalog, edited, relations), pages, edited, templates_dir, out_dir,
                            commit_lock, compiled)
         if shown:
+            session.note_replaced(shown)
             first(shown)
         showing = time.perf_counter() - started - deriving
 

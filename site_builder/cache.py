@@ -37,7 +37,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISDIR
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 CACHE_VERSION = 1
 DEFAULT_CACHE_DIR = Path(".cache") / "site-builder"
@@ -197,49 +197,90 @@ def output_stats(out_dir: Path) -> dict[str, tuple[int, int]]:
     return list_outputs(out_dir).files
 
 
-def restat_outputs(out_dir: Path, before: Listing) -> Listing | None:
+def restat_outputs(out_dir: Path, before: Listing, replaced: Iterable[str] = ()) -> Listing | None:
     """The listing again, by stat alone, when no folder changed since `before`; None when one
     did or may have (list again). Adding, removing or renaming an entry changes its folder's
     mtime; a file changed in place changes its own. A folder whose mtime was within the mtime
-    tick of the listing (RACY_SECONDS) may have changed in the same tick: it is read. At
-    10,000 models, reading 11,700 folders and stat-ing their 21,700 files took 0.20–0.29 s;
-    stat-ing the files and folders, 0.15 s (most of a no-op's time)."""
+    tick of the listing (RACY_SECONDS) may have changed in the same tick: it is read. So are
+    the folders of the `replaced` files, which this build put in place since (build.show_first),
+    changing their folders' mtimes. At 10,000 models, reading 11,700 folders and stat-ing their
+    21,700 files took 0.20–0.29 s; stat-ing the files and folders, 0.15 s (most of a no-op's
+    time)."""
     if "" not in before.folders:
         return None
     taken = time.time_ns()
     base = str(out_dir)
     inside = os.path.join(base, "")  # joined by hand below: os.path.join took a third of the time
+    replaced = tuple(replaced)
+    touched: set[str] = set()  # the replaced files' folders and theirs, up to the output folder
+    for rel in replaced:
+        while rel:
+            rel = rel.rpartition("/")[0]
+            touched.add(rel)
+    folders = dict(before.folders) if touched else before.folders
     edge = before.taken_ns - RACY_SECONDS * 1e9
-    racy = []
-    for rel, mtime in before.folders.items():
+    read = []
+    for rel in itertools.chain(before.folders, touched - before.folders.keys()):
         try:
             st = os.lstat(inside + rel if rel else base)
         except OSError:
             return None
-        if st.st_mtime_ns != mtime or not S_ISDIR(st.st_mode):
+        if not S_ISDIR(st.st_mode):
             return None
-        if mtime >= edge:
-            racy.append(rel)
-    if racy:
-        names: dict[str, set[str]] = {rel: set() for rel in racy}
-        for rel in itertools.chain(before.files, before.folders):
+        if rel in touched:
+            folders[rel] = st.st_mtime_ns
+            read.append(rel)
+        elif st.st_mtime_ns != before.folders[rel]:
+            return None
+        elif st.st_mtime_ns >= edge:
+            read.append(rel)
+    files_now = itertools.chain(before.files, (rel for rel in replaced if rel not in before.files))
+    if read:
+        names: dict[str, set[str]] = {rel: set() for rel in read}
+        for rel in itertools.chain(before.files, replaced, folders):
             parent, _, name = rel.rpartition("/")
             if rel and parent in names:
                 names[parent].add(name)
-        for rel in racy:
+        for rel in read:
             try:
-                if set(os.listdir(os.path.join(base, rel) if rel else base)) != names[rel]:
+                if set(os.listdir(inside + rel if rel else base)) != names[rel]:
                     return None
             except OSError:
                 return None
     files: dict[str, tuple[int, int]] = {}
-    for rel in before.files:
+    for rel in files_now:
         try:
             st = os.lstat(inside + rel)
         except OSError:
             return None
         files[rel] = (st.st_size, st.st_mtime_ns)
-    return Listing(files, before.folders, taken)
+    return Listing(files, folders, taken)
+
+
+def relisted(out_dir: Path, listing: Listing, changed: Iterable[str]) -> Listing:
+    """The listing with these files (written or removed since) and their folders looked at
+    again. It keeps the time it was taken: the folders changed since are then within its
+    mtime tick, and read by the next build's check (restat_outputs)."""
+    files, folders = dict(listing.files), dict(listing.folders)
+    base = str(out_dir)
+    inside = os.path.join(base, "")
+    touched = {""}
+    for rel in changed:
+        try:
+            st = os.lstat(inside + rel)
+        except OSError:
+            files.pop(rel, None)
+        else:
+            files[rel] = (st.st_size, st.st_mtime_ns)
+        while rel:
+            rel = rel.rpartition("/")[0]
+            touched.add(rel)
+    for rel in touched:
+        try:
+            folders[rel] = os.lstat(inside + rel if rel else base).st_mtime_ns
+        except OSError:
+            folders.pop(rel, None)
+    return Listing(files, folders, listing.taken_ns)
 
 
 # --- one build ---------------------------------------------------------------------------------
@@ -275,6 +316,8 @@ class Session:
         self.removed_files = before.keys() - self.stamps.keys()
         self.changed_inputs = len(self.changed_files) + len(self.removed_files)
         self._listing: Listing | None = None
+        self._replaced: tuple[str, ...] = ()
+        """Files this build put in place before listing the output folder (note_replaced)."""
         self._store_writer: tuple[Callable[[], bool], Path, dict] | None = None
         """(wait for it, its file, what it writes) while a forked process pickles the model store."""
 
@@ -314,7 +357,7 @@ class Session:
         if self._listing is None:
             before = self.previous.get("outputs"), self.previous.get("folders"), self.previous.get("listed_at")
             known = Listing(*before) if None not in before else None  # type: ignore[arg-type]
-            self._listing = (known and restat_outputs(self.out_dir, known)) or list_outputs(self.out_dir)
+            self._listing = (known and restat_outputs(self.out_dir, known, self._replaced)) or list_outputs(self.out_dir)
         return self._listing.files
 
     def loading(self, jobs: int) -> Loading:
@@ -364,32 +407,21 @@ class Session:
         then = self.previous.get("outputs", {}).get(rel)
         return then is not None and self.outputs_now().get(rel) == then
 
+    def note_replaced(self, files: tuple[str, ...]) -> None:
+        """Files this build put in place in the output folder before its patch (build.show_first):
+        the listing looks at them, and their folders, again."""
+        if self._listing is not None:
+            self._listing = relisted(self.out_dir, self._listing, files)
+        else:
+            self._replaced += tuple(files)
+
     def _outputs_after(self, changed: tuple[str, ...] | None) -> Listing:
         """The output folder as this build leaves it: after a patch, the listing taken before
         it with the files it wrote or removed, and their folders, looked at again; after a
-        whole new site, listed anew. The listing keeps the time it was taken: the folders the
-        patch changed are then within its mtime tick, and read by the next build's check."""
+        whole new site, listed anew."""
         if changed is None or self._listing is None:
             return list_outputs(self.out_dir)
-        files, folders = dict(self._listing.files), dict(self._listing.folders)
-        base = str(self.out_dir)
-        touched = {""}
-        for rel in changed:
-            try:
-                st = os.lstat(os.path.join(base, rel))
-            except OSError:
-                files.pop(rel, None)
-            else:
-                files[rel] = (st.st_size, st.st_mtime_ns)
-            while rel:
-                rel = rel.rpartition("/")[0]
-                touched.add(rel)
-        for rel in touched:
-            try:
-                folders[rel] = os.lstat(os.path.join(base, rel) if rel else base).st_mtime_ns
-            except OSError:
-                folders.pop(rel, None)
-        return Listing(files, folders, self._listing.taken_ns)
+        return relisted(self.out_dir, self._listing, changed)
 
     def start_saving_models(self) -> None:
         """Once the catalog is loaded, when the whole model store is to be written again (a

@@ -261,6 +261,21 @@ def test_restat_sees_every_change_a_listing_would(tmp_path):
     assert cache.restat_outputs(tmp_path / "none", cache.list_outputs(tmp_path / "none")) is None
 
 
+def test_restat_reads_the_folders_of_files_this_build_replaced(tmp_path):
+    site = _aged_tree(tmp_path)
+    before = cache.list_outputs(site)
+    (site / "models/a/.new").write_text("the page again")
+    os.replace(site / "models/a/.new", site / "models/a/index.html")  # as write.replace_files does
+    (site / "models/c").mkdir()
+    (site / "models/c/index.html").write_text("a new model's page")
+    replaced = ("models/a/index.html", "models/c/index.html")
+    assert cache.restat_outputs(site, before) is None  # models/ and models/a changed
+    again, listed = cache.restat_outputs(site, before, replaced), cache.list_outputs(site)
+    assert again is not None and (again.files, again.folders) == (listed.files, listed.folders)
+    (site / "models/a/stray.html").write_text("not this build's")  # in a folder that is read
+    assert cache.restat_outputs(site, before, replaced) is None
+
+
 def test_a_folder_changed_within_the_mtime_tick_of_the_listing_is_read(tmp_path):
     """A change in the same mtime tick leaves the folder's mtime as it was: a folder that recent
     at the listing is read, not trusted (imitated here by putting the old mtime back)."""
@@ -938,10 +953,20 @@ def test_the_edited_models_pages_are_shown_before_the_other_models_figures_are_d
     monkeypatch.setattr(derive, "derive_model", lambda model, *rest: derived.append(model.name) or real_derive(model, *rest))
     monkeypatch.setattr(build, "show_first", lambda catalog, *rest: before_shown.append(sorted(catalog.derived))
                         or real_show(catalog, *rest))
+    listings: list[Path] = []
+    real_listing = cache.list_outputs
+    monkeypatch.setattr(cache, "list_outputs", lambda out_dir: listings.append(out_dir) or real_listing(out_dir))
     edit(data / "models/phi-4.yaml", "name: Phi-4", "name: Phi-4 (edited)")
-    report = same_as_clean()
+    report = incremental()
     assert before_shown == [["phi-4"]] and derived[0] == "Phi-4 (edited)"
-    assert "models/phi-4/index.html" in report.shown
+    assert phase(report, "first").startswith("2 pages of the edited models shown")
+    # the pages shown first changed their folders' mtimes; the check reads those folders
+    # rather than listing the whole output again, and the record is the output as left
+    assert listings == []
+    same_as_clean()
+    slot = cache.Slot(root / "cache", data, root / "site", cache.code_fingerprint())
+    recorded, listed = slot.read("inputs.pickle"), cache.list_outputs(root / "site")
+    assert (recorded["outputs"], recorded["folders"]) == (listed.files, listed.folders)
 
     edit(templates / "model.html", "{% block main %}", "{% block main %}{{ catalog.derived['qwq-32b'].head_dim }}")
     same_as_clean()
