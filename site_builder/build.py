@@ -174,7 +174,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         # leaves the pages listing it as they were).
         on_phase("compare")
         started = time.perf_counter()
-        known = {**loading.known, **derived_digests(catalog, loading.known)}
+        known = {**loading.known, **derived_digests(catalog, loading.known, loading.derivation_digests)}
         fingerprints = Fingerprints(catalog, pages, templates_dir, known, loading.score_rows)
         fingerprinted = time.perf_counter() - started
 

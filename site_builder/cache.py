@@ -629,6 +629,9 @@ class Loading:
     derivations: dict | None = None
     """Derivation digest → a model's derived figures (derive.derive_all), kept between builds
     only in memory (Session's `memory`): pickling them costs more than deriving them again."""
+    derivation_digests: dict[str, str] | None = None
+    """Model id → its derivation digest, when derive_all worked them out (to look up the kept
+    figures): reuse.derived_digests takes them rather than working them out again (0.1 s)."""
     checks: dict | None = None
     """Each model file's cross-file problems, as catalog.cross_file_problems left them:
     {"context": digest of what they read elsewhere, "models": {shown path: (file digest,

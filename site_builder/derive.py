@@ -121,6 +121,7 @@ def derive_all(catalog: Catalog, facets: bool = True, relations: dict[str, Relat
             found = kept.get(digests.get(model_id))  # type: ignore[arg-type]
             derived[model_id] = found if found is not None else derive_model(model, catalog, relations[model_id])
         options.derivations = {digests[m]: derived[m] for m in derived if m in digests}  # type: ignore[union-attr]
+        options.derivation_digests = digests  # type: ignore[union-attr]
     with_derived = dataclasses.replace(catalog, derived=derived)
     return with_facets(with_derived) if facets else with_derived
 

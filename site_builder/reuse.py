@@ -33,15 +33,16 @@ class PageRecord:
     """How long it took to render: the next build schedules slow pages first."""
 
 
-def derived_digests(catalog: Any, known: dict[int, str]) -> dict[int, str]:
-    """id(a model's derived figures) → its derivation digest (derive.derivation_digests).
-    Fingerprinting them by walking every figure cost an incremental build about a second at
-    10,000 models, as the index reads all of them; a license edit still changes only its own
-    models' digests."""
+def derived_digests(catalog: Any, known: dict[int, str], digests: dict[str, str] | None = None) -> dict[int, str]:
+    """id(a model's derived figures) → its derivation digest (derive.derivation_digests; or
+    `digests`, model id → digest, when derive_all has them already). Fingerprinting them by
+    walking every figure cost an incremental build about a second at 10,000 models, as the
+    index reads all of them; a license edit still changes only its own models' digests."""
     from .derive import derivation_digests
 
-    relations = {model_id: derived.relations for model_id, derived in catalog.derived.items()}
-    digests = derivation_digests(catalog, relations, known)
+    if digests is None:
+        relations = {model_id: derived.relations for model_id, derived in catalog.derived.items()}
+        digests = derivation_digests(catalog, relations, known)
     return {id(catalog.derived[model_id]): digest for model_id, digest in digests.items()}
 
 

@@ -573,6 +573,20 @@ def test_derived_figures_are_fingerprinted_by_what_they_are_computed_from():
     assert derived_digests(other, known) == first  # another license: the digest stays
 
 
+def test_the_digests_derive_all_worked_out_are_the_ones_derived_digests_would():
+    """A preview's derive_all works out every model's derivation digest to look up the figures
+    it kept; reuse.derived_digests takes those rather than working them out again."""
+    from site_builder.catalog import load_catalog
+    from site_builder.reuse import derived_digests
+
+    loading = cache.Loading(derivations={})  # figures kept between builds, as a preview keeps them
+    with cache.loading(loading):
+        catalog = load_catalog(REPO / "data", DATA_DATE)
+    assert loading.known and loading.derivation_digests is not None
+    assert len(loading.derivation_digests) == len(catalog.models)
+    assert derived_digests(catalog, loading.known, loading.derivation_digests) == derived_digests(catalog, loading.known)
+
+
 def test_derived_figures_read_only_what_their_digest_covers():
     """derived_digests assumes derive_model reads the model, its license, site.yaml and the date
     (and gets its relations as an argument); reading anything else would make it unsound."""
