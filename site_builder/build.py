@@ -153,9 +153,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         showing = time.perf_counter() - started - deriving
 
     started = time.perf_counter()
-    with cache.loading(loading):  # the figures kept by a preview are the loading's
-        catalog = derive_all(catalog, facets=False, relations=relations)
-    catalog = with_facets(catalog)
+    with cache.loading(loading):  # the figures and leaderboards kept by a preview are the loading's
+        catalog = with_facets(derive_all(catalog, facets=False, relations=relations))
     report.catalog = catalog
     report.pages = pages
     report.phases.append(("resolve", resolved - validated + deriving + time.perf_counter() - started,

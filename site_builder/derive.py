@@ -136,9 +136,19 @@ def derive_some(catalog: Catalog, model_ids: Iterable[str], relations: dict[str,
 
 
 def with_facets(catalog: Catalog) -> Catalog:
+    """The catalog with its groupings. When the build keeps the last build's leaderboard groups
+    (cache.Loading.leaderboards, a preview server's), a group whose rows are the same objects
+    is taken as it was."""
+    from .cache import current_loading
     from .facets import compute_facets
 
-    return dataclasses.replace(catalog, facets=compute_facets(catalog))
+    options = current_loading()
+    kept = options.leaderboards if options is not None else None
+    made: dict | None = {} if kept is not None else None
+    facets = compute_facets(catalog, kept, made)
+    if made is not None:
+        options.leaderboards = made  # type: ignore[union-attr]
+    return dataclasses.replace(catalog, facets=facets)
 
 
 def derivation_digests(catalog: Catalog, relations: dict[str, Relations], known: dict[int, str]) -> dict[str, str]:

@@ -1000,6 +1000,54 @@ def test_an_edit_of_more_than_a_few_model_files_shows_nothing_first(workspace):
     assert same_as_clean().shown == []  # nine: the build renders them with everything else
 
 
+def test_leaderboard_groups_whose_rows_are_the_same_objects_are_kept():
+    """A preview keeps the last build's leaderboard groups: a group whose models and scores are
+    the same objects, and whose benchmark ranks the same way, is taken as it was; any other is
+    made again, and the groupings equal those made from nothing."""
+    import dataclasses
+
+    from site_builder.catalog import load_catalog
+    from site_builder.facets import compute_facets
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    kept: dict = {}
+    first = compute_facets(catalog, None, kept)
+    again = compute_facets(catalog, kept)
+    assert again == first
+    assert all(a is b for bench in first.leaderboards
+               for a, b in zip(first.leaderboards[bench], again.leaderboards[bench]))
+
+    # an edited model: new objects, as when its file is validated again
+    model_id = "qwen2.5-72b-instruct"
+    model = catalog.models[model_id]
+    changed = model.benchmarks[0]
+    scores = [changed.model_copy(update={"score": changed.score + 0.5})] + list(model.benchmarks[1:])
+    edited = dataclasses.replace(catalog, models={**catalog.models, model_id: model.model_copy(update={"benchmarks": scores})})
+    updated = compute_facets(edited, kept)
+    assert updated == compute_facets(edited)
+    made_again = 0
+    for bench, groups in updated.leaderboards.items():
+        for group in groups:
+            reused = any(group is old for old in first.leaderboards.get(bench, ()))
+            holds_model = any(entry.model_id == model_id for entry in group.entries)
+            assert reused != holds_model, (bench, group.setting)
+            made_again += not reused
+    assert made_again == len({(s.benchmark, s.setting) for s in model.benchmarks}) > 1
+
+    # the benchmark parsed again (a new object, as on every build): its groups are kept
+    reparsed = catalog.benchmarks[changed.benchmark].model_copy()
+    same_bench = dataclasses.replace(catalog, benchmarks={**catalog.benchmarks, changed.benchmark: reparsed})
+    assert all(a is b for a, b in zip(compute_facets(same_bench, kept).leaderboards[changed.benchmark],
+                                       first.leaderboards[changed.benchmark]))
+    # its direction edited: its groups are made again
+    bench_id = changed.benchmark
+    flipped = catalog.benchmarks[bench_id].model_copy(
+        update={"higher_is_better": not catalog.benchmarks[bench_id].higher_is_better})
+    reversed_catalog = dataclasses.replace(catalog, benchmarks={**catalog.benchmarks, bench_id: flipped})
+    assert compute_facets(reversed_catalog, kept) == compute_facets(reversed_catalog)
+    assert compute_facets(reversed_catalog, kept).leaderboards[bench_id] != first.leaderboards[bench_id]
+
+
 def test_a_leaderboard_group_is_fingerprinted_by_what_its_rows_show():
     """reuse._with_leaderboards digests a group from its setting and facets.row_values of each
     entry (what render.leaderboard_rows shows): equal content gives the same digest, a change
