@@ -192,9 +192,14 @@ def list_outputs(out_dir: Path) -> Listing:
     return Listing(files, folders, taken)
 
 
-def output_stats(out_dir: Path) -> dict[str, tuple[int, int]]:
-    """Relative path → (size, mtime_ns) of every file under out_dir."""
-    return list_outputs(out_dir).files
+def _folders_of(files: Iterable[str]) -> set[str]:
+    """The folders holding these files (relative paths), and theirs, up to the output folder ("")."""
+    folders = {""}
+    for rel in files:
+        while rel:
+            rel = rel.rpartition("/")[0]
+            folders.add(rel)
+    return folders
 
 
 def restat_outputs(out_dir: Path, before: Listing, replaced: Iterable[str] = ()) -> Listing | None:
@@ -212,11 +217,7 @@ def restat_outputs(out_dir: Path, before: Listing, replaced: Iterable[str] = ())
     base = str(out_dir)
     inside = os.path.join(base, "")  # joined by hand below: os.path.join took a third of the time
     replaced = tuple(replaced)
-    touched: set[str] = set()  # the replaced files' folders and theirs, up to the output folder
-    for rel in replaced:
-        while rel:
-            rel = rel.rpartition("/")[0]
-            touched.add(rel)
+    touched = _folders_of(replaced) if replaced else set()
     folders = dict(before.folders) if touched else before.folders
     edge = before.taken_ns - RACY_SECONDS * 1e9
     read = []
@@ -264,7 +265,7 @@ def relisted(out_dir: Path, listing: Listing, changed: Iterable[str]) -> Listing
     files, folders = dict(listing.files), dict(listing.folders)
     base = str(out_dir)
     inside = os.path.join(base, "")
-    touched = {""}
+    changed = tuple(changed)
     for rel in changed:
         try:
             st = os.lstat(inside + rel)
@@ -272,10 +273,7 @@ def relisted(out_dir: Path, listing: Listing, changed: Iterable[str]) -> Listing
             files.pop(rel, None)
         else:
             files[rel] = (st.st_size, st.st_mtime_ns)
-        while rel:
-            rel = rel.rpartition("/")[0]
-            touched.add(rel)
-    for rel in touched:
+    for rel in _folders_of(changed):
         try:
             folders[rel] = os.lstat(inside + rel if rel else base).st_mtime_ns
         except OSError:

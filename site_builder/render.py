@@ -384,8 +384,8 @@ def render_fragments(catalog: Catalog, templates_dir: Path, jobs: int, fingerpri
                      ) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], FragmentRecord], dict[str, int]]:
     """Every model's fragments (its table row, its brief in the JSON listings), before the
     pages, for an incremental build: (each fragment's text for make_environment and
-    Fingerprints.use_fragments, records to keep, how many of each kind were made). A fragment the last build kept is reused when everything it
-    read (the model, its derived figures, its organization and license, the templates, what
+    Fingerprints.use_fragments, records to keep, how many of each kind were made). A fragment
+    the last build kept is reused when everything it read (the model, its derived figures, its organization and license, the templates, what
     making the environment read) has the same fingerprint; the others are made across `jobs`
     processes.
     Pages listing every model then join kept fragments: the index rendered 10,000 rows (1.4 s

@@ -170,7 +170,7 @@ def validate_model_files(pending: list[tuple[str, Path, str]], context: CheckCon
         if cached is None:
             missing.append(index)
             continue
-        results[index] = _restored(path, shown, digest, *cached) + (None,)
+        results[index] = _restored(path, shown, digest, *cached[:3]) + (None,)
         options.reused += 1
         if cached[0] is not None:
             options.known[id(cached[0])] = digest
@@ -199,7 +199,7 @@ def validate_model_files(pending: list[tuple[str, Path, str]], context: CheckCon
     return results
 
 
-def _restored(path: Path, shown: str, digest: str, model: Any, problems: list, loaded: bool, rows: tuple = ()) -> tuple:
+def _restored(path: Path, shown: str, digest: str, model: Any, problems: list, loaded: bool) -> tuple:
     """A result without its document's values (they would stay in memory until the build
     ends): marks are read again from the file if a problem needs them."""
     options = current_loading()
@@ -209,7 +209,8 @@ def _restored(path: Path, shown: str, digest: str, model: Any, problems: list, l
 
 def _validate_model_chunk(state: tuple, positions: Iterable[int]) -> list[tuple]:
     """(index, digest, entity, problems, whether it loaded, cross-file problems or None, marks
-    found for them) of some of the missing model files, in a worker or in this process."""
+    found for them, its scores' leaderboard-row digests) of some of the missing model files,
+    in a worker or in this process."""
     from .facets import score_row_digests  # facets imports the catalog, which imports this
 
     pending, missing, context = state

@@ -911,6 +911,35 @@ def test_records_kept_in_memory_are_not_pickled_and_entities_are_not_restored(tm
         assert same == (model.license_id != license_id), model_id
 
 
+def test_a_build_keeping_its_records_in_memory_keeps_its_leaderboard_groups_and_digests(tmp_path, monkeypatch):
+    """As `serve` builds: after a model edit, the leaderboard groups the model is not on are the
+    last build's objects, and the derivation digests are worked out once (by derive_all, for
+    the kept figures; fingerprinting takes the same)."""
+    from site_builder import derive
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data)
+    memory: dict = {}
+
+    def build():
+        return build_site(data, tmp_path / "site", today=DATA_DATE, cache_dir=tmp_path / "cache", memory=memory)
+
+    before = build().catalog.facets.leaderboards
+    calls: list[int] = []
+    real = derive.derivation_digests
+    monkeypatch.setattr(derive, "derivation_digests", lambda *args: calls.append(1) or real(*args))
+    edit(data / "models/qwen2.5-72b-instruct.yaml", "score: 49.0,", "score: 49.5,")
+    after = build().catalog.facets.leaderboards
+    assert calls == [1]
+    kept = made = 0
+    for bench, groups in after.items():
+        for group in groups:
+            same = any(group is old for old in before[bench])
+            assert same != any(entry.model_id == "qwen2.5-72b-instruct" for entry in group.entries)
+            kept, made = kept + same, made + (not same)
+    assert kept > made > 0
+
+
 def test_only_the_most_recent_cache_slots_are_kept_with_their_compiled_templates(tmp_path):
     """Each (data, output) pair has a slot; the oldest go, compiled templates and all."""
     data = tmp_path / "data"
