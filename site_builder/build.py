@@ -180,8 +180,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         on_phase("fragments")
         started = time.perf_counter()
         fragments, fragment_records, made = render_fragments(catalog, templates_dir, jobs, fingerprints,
-                                                             session.previous_fragments(), compiled)
-        fingerprints.use_fragments(fragments)
+                                                             *session.previous_fragments(), bytecode_cache=compiled)
+        fingerprints.use_fragments(fragments, fragment_records)
         report.phases.append(("fragments", time.perf_counter() - started,
                               f"{made['row']} table rows and {made['brief']} listing entries made, "
                               f"{len(fragments) - sum(made.values())} reused"))
@@ -189,7 +189,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         on_phase("compare")
         started = time.perf_counter()
         previous = session.previous_pages()
-        changed = changed_reads(previous["reads"], fingerprints) if previous else set()
+        changed = changed_reads(previous["reads"], fingerprints, previous.get("model_digests")) if previous else set()
         reused = reusable_pages(pages, fingerprints, previous, session.unchanged_output, changed)
         report.phases.insert(-1, ("compare", fingerprinted + time.perf_counter() - started,
                                   f"{len(reused)} pages read nothing that changed"))
@@ -246,7 +246,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     if session is not None:
         on_phase("save")
         started = time.perf_counter()
-        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)}, records.as_record(), fragment_records,
+        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)}, records.as_record(fingerprints.model_digests),
+                     fragment_records,
                      written.changed)
         report.phases.append(("save", time.perf_counter() - started, "build cache"))
 

@@ -380,11 +380,13 @@ class Session:
             return None  # not the records of the build that left the output as it is
         return pages
 
-    def previous_fragments(self) -> dict:
+    def previous_fragments(self) -> tuple[dict, dict | None]:
         """(kind, model id) → (text, fingerprinted reads) of the models' table rows and listing
-        entries the last build kept: each is checked by its reads (render.render_fragments), so
-        any build's will do."""
-        return (self.slot.read("fragments.pickle") or {}).get("fragments", {})
+        entries the last build kept, and the model digests (reuse.Fingerprints.model_digests) of
+        the build that kept them: each is checked by its reads (render.render_fragments), so any
+        build's will do."""
+        record = self.slot.read("fragments.pickle") or {}
+        return record.get("fragments", {}), record.get("model_digests")
 
     def template_cache(self) -> Any:
         """Jinja's bytecode cache for this code: compiling the templates again took every
@@ -455,11 +457,12 @@ class Session:
     def save(self, report: dict, pages: dict, fragments: dict | None = None,
              changed: tuple[str, ...] | None = None) -> None:
         """Record this build; inputs.pickle goes last, as it vouches for the others. `changed`:
-        the files a patch wrote or removed (None when the whole site was replaced)."""
+        the files a patch wrote or removed (None when the whole site was replaced). The fragments
+        are kept as of the model digests the pages' records are (pages["model_digests"])."""
         build = os.urandom(8).hex()
         self.slot.write("pages.pickle", {**pages, "build": build})
         if fragments is not None:
-            self.slot.write("fragments.pickle", {"fragments": fragments})
+            self.slot.write("fragments.pickle", {"fragments": fragments, "model_digests": pages.get("model_digests")})
         if self.models is not None and self.slot.memory is not None:  # nothing to pickle: keep it whole, no delta
             self.slot.write("models.pickle", {"entries": self.models.used})
         elif self._store_writer is not None:  # pickled while the build went on

@@ -374,12 +374,13 @@ def _fragment_maker(env: jinja2.Environment, kind: str, prepared: dict[tuple[str
 
 FRAGMENT_KINDS: dict[str, Callable[[str], Any]] = {"row": Markup, "brief": str}
 """Each kind of fragment and what its text is handed out as (a row is HTML, a brief JSON text)."""
-FragmentRecord = tuple[str, tuple]
-"""A fragment kept for the next build: its text and what it read, with fingerprints."""
+FragmentRecord = tuple[str, tuple, bytes]
+"""A fragment kept for the next build: its text, what it read, with fingerprints, and the
+text's digest (reuse.text_digest: what a page that lists the model reads of it)."""
 
 
 def render_fragments(catalog: Catalog, templates_dir: Path, jobs: int, fingerprints: Any,
-                     previous: dict[tuple[str, str], FragmentRecord],
+                     previous: dict[tuple[str, str], FragmentRecord], then: dict | None = None,
                      bytecode_cache: jinja2.BytecodeCache | None = None,
                      ) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], FragmentRecord], dict[str, int]]:
     """Every model's fragments (its table row, its brief in the JSON listings), before the
@@ -389,18 +390,23 @@ def render_fragments(catalog: Catalog, templates_dir: Path, jobs: int, fingerpri
     making the environment read) has the same fingerprint; the others are made across `jobs`
     processes.
     Pages listing every model then join kept fragments: the index rendered 10,000 rows (1.4 s
-    of every one-model edit at 10,000 models) and each listing serialized 10,000 briefs (0.3 s)."""
+    of every one-model edit at 10,000 models) and each listing serialized 10,000 briefs (0.3 s).
+    `then`: the model digests the kept fragments are as of; their reads of models settled since
+    are not fingerprinted again (reuse.settled_read)."""
     from . import parallel
+    from .reuse import settled_read, text_digest
 
     fragments: dict[tuple[str, str], Any] = {}
     records: dict[tuple[str, str], FragmentRecord] = {}
     of = fingerprints.of
+    settled = fingerprints.settled(then)
     todo = []
     for kind, wrap in FRAGMENT_KINDS.items():
         for model_id in catalog.models:
             key = (kind, model_id)
             kept = previous.get(key)
-            if kept is not None and all(of(dep) == fingerprint for dep, fingerprint in kept[1]):
+            if kept is not None and all(settled_read(dep, settled) or of(dep) == fingerprint
+                                        for dep, fingerprint in kept[1]):
                 fragments[key] = wrap(kept[0])
                 records[key] = kept
             else:
@@ -412,7 +418,7 @@ def render_fragments(catalog: Catalog, templates_dir: Path, jobs: int, fingerpri
             fragments[key] = FRAGMENT_KINDS[key[0]](text)
             fingerprinted = fingerprints.reads(reads) if reads is not None else None
             if fingerprinted is not None:  # else made again next time
-                records[key] = (text, fingerprinted)
+                records[key] = (text, fingerprinted, text_digest(text))
     return fragments, records, {kind: sum(key[0] == kind for key in todo) for kind in FRAGMENT_KINDS}
 
 

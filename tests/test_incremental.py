@@ -1123,3 +1123,46 @@ def test_what_a_leaderboard_row_shows_is_kept_with_its_model_file(workspace):
     assert len(entries) == 33 and sum(len(rows) for _, _, _, rows in entries.values()) > 100
     for (shown, _), (model, _, _, rows) in entries.items():
         assert rows == score_row_digests(Path(shown).stem, model)
+
+
+@pytest.mark.parametrize("workspace", ["files", "memory"], indirect=True)
+def test_reads_of_models_settled_since_the_last_build_are_not_fingerprinted_again(workspace, monkeypatch):
+    """After a one-model edit, a build fingerprints again no read of another model or of its
+    derived figures (their file and derivation digests are as they were), and hashes again no
+    kept fragment's text; the output is still a clean build's. An edit that changes another
+    model's derived figures (a new derivative changes its base's relations) is seen."""
+    from site_builder import reuse
+
+    data, templates, root, incremental, same_as_clean = workspace
+    same_as_clean()
+    computed: list = []
+    hashed: list = []
+    compute, text_digest = reuse.Fingerprinter.digest, reuse.text_digest
+
+    def digest(self, value):  # what was fingerprinted by walking it, by the read it was
+        found = compute(self, value)
+        computed.extend(dep for dep in fingerprinted_now if dep[0] != "template")
+        return found
+
+    fingerprinted_now: list = []
+    of = reuse.Fingerprints._compute
+    monkeypatch.setattr(reuse.Fingerprints, "_compute",
+                        lambda self, dep: fingerprinted_now.clear() or fingerprinted_now.append(dep) or of(self, dep))
+    monkeypatch.setattr(reuse.Fingerprinter, "digest", digest)
+    monkeypatch.setattr(reuse, "text_digest", lambda text: hashed.append(text) or text_digest(text))
+
+    edit(data / "models/llama-3.1-8b-instruct.yaml", "name: Llama 3.1 8B Instruct", "name: Llama 3.1 8B Instruct (x)")
+    report = same_as_clean()
+    models_read = {dep[1][1] for dep in computed
+                   if dep[0] in ("value", "keys") and len(dep[1]) > 1 and dep[1][0] in ("models", "derived")}
+    assert models_read == {"llama-3.1-8b-instruct"}
+    assert len(hashed) == made(report)[0] + made(report)[1] == 2  # the edited model's two fragments
+
+    # A model whose base is the 8B: the 8B's derived figures (its derivatives) change with it.
+    base = data / "models/llama-3.1-8b-instruct.yaml"
+    text = re.sub(r"(?m)^aliases: .*\n", "", base.read_text()).replace("name: Llama 3.1 8B Instruct (x)", "name: X 8B", 1)
+    (data / "models/x-8b.yaml").write_text(text.replace("lineage:\n", "lineage:\n  base_model: llama-3.1-8b-instruct\n", 1))
+    computed.clear()
+    report = same_as_clean()
+    assert report.catalog.derived["llama-3.1-8b-instruct"].relations != ()
+    assert ("value", ("derived", "llama-3.1-8b-instruct")) in computed
