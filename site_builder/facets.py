@@ -7,6 +7,7 @@ score, or CoT and non-CoT, are never ranked against each other.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -86,12 +87,16 @@ def newest_events(catalog: Catalog, count: int) -> tuple[Event, ...]:
     in the catalog comes above its release), the first `count` of them. The feed reads these
     and their models only, so an edit to a model outside them leaves it as it was; the ordering
     itself reads every model's dates, here, where no page is tracked."""
-    found = []
+    # Keys alone, and the newest `count` of them picked without sorting the rest: every key is
+    # distinct (one event of each kind per model), so the order is the full sort's.
+    keys = []
     for model_id, model in catalog.models.items():
-        found.append(Event(model_id, "released", model.released))
-        found.append(Event(model_id, "added", model.added))
-    rank = {"added": 0, "released": 1}
-    return tuple(sorted(found, key=lambda e: (-e.date.earliest().toordinal(), rank[e.kind], e.model_id))[:count])
+        keys.append((-model.released.earliest().toordinal(), 1, model_id))
+        keys.append((-model.added.earliest().toordinal(), 0, model_id))
+    models = catalog.models
+    return tuple(Event(model_id, "added", models[model_id].added) if rank == 0
+                 else Event(model_id, "released", models[model_id].released)
+                 for _, rank, model_id in heapq.nsmallest(count, keys))
 
 
 @dataclass(frozen=True)

@@ -399,3 +399,18 @@ def test_listings_joined_from_briefs_are_the_documents_pydantic_writes(models):
     brief = lambda model_id: api.summary_json(catalog, model_id)  # noqa: E731
     assert api.model_list_bytes(catalog, brief) == api.to_bytes(api.model_list_document(catalog))
     assert api.catalog_bytes(catalog, brief) == api.to_bytes(api.catalog_document(catalog))
+
+
+def test_the_newest_events_are_the_first_of_every_event_sorted():
+    """Picked without sorting them all, the feed's events are still the head of the full order:
+    newest first, on one day a model's arrival above its release, then by model id (the real
+    catalog adds every model on the same day, so ties are the rule)."""
+    from site_builder.facets import Event, newest_events
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    everything = [Event(model_id, kind, getattr(model, kind if kind == "added" else "released"))
+                  for model_id, model in catalog.models.items() for kind in ("released", "added")]
+    rank = {"added": 0, "released": 1}
+    everything.sort(key=lambda e: (-e.date.earliest().toordinal(), rank[e.kind], e.model_id))
+    for count in (0, 1, 5, len(everything) // 2, len(everything), len(everything) + 3):
+        assert list(newest_events(catalog, count)) == everything[:count]
