@@ -371,7 +371,7 @@ class Session:
                                 jobs=jobs, marks=self.marks, checks=self.slot.read("checks.pickle"))
         if self.slot.memory is not None:
             self._loading.derivations = (self.slot.read("derived") or {}).get("derived", {})
-            self._loading.leaderboards = (self.slot.read("leaderboards") or {}).get("groups", {})
+            self._loading.groupings = (self.slot.read("groupings") or {}).get("kept", False)
         return self._loading
 
     def previous_pages(self) -> dict | None:
@@ -486,8 +486,8 @@ class Session:
             self.slot.write("checks.pickle", self._loading.checks)
         if self._loading is not None and self._loading.derivations is not None:
             self.slot.write("derived", {"derived": self._loading.derivations})
-        if self._loading is not None and self._loading.leaderboards is not None:
-            self.slot.write("leaderboards", {"groups": self._loading.leaderboards})
+        if self._loading is not None and self._loading.groupings:
+            self.slot.write("groupings", {"kept": self._loading.groupings})
         digests = {stamp.digest for stamp in self.stamps.values()}
         marks = {memo: mark for memo, mark in self.marks.items() if memo[1] in digests}
         outputs = self._outputs_after(changed)
@@ -633,10 +633,10 @@ class Loading:
     derivations: dict | None = None
     """Derivation digest → a model's derived figures (derive.derive_all), kept between builds
     only in memory (Session's `memory`): pickling them costs more than deriving them again."""
-    leaderboards: dict | None = None
-    """The leaderboard groups of the last build with the rows they were made from
-    (facets.compute_facets' `kept`), kept between builds only in memory, where an unchanged
-    model's scores are the same objects from one build to the next."""
+    groupings: Any = None
+    """The last build's groupings with what they were made from (facets.Kept), kept between
+    builds only in memory, where an unchanged model and its scores are the same objects from one
+    build to the next; False in such a build before there are any (None: not kept)."""
     derivation_digests: dict[str, str] | None = None
     """Model id → its derivation digest, when derive_all worked them out (to look up the kept
     figures): reuse.derived_digests takes them rather than working them out again (0.1 s)."""

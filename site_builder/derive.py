@@ -136,18 +136,22 @@ def derive_some(catalog: Catalog, model_ids: Iterable[str], relations: dict[str,
 
 
 def with_facets(catalog: Catalog) -> Catalog:
-    """The catalog with its groupings. When the build keeps the last build's leaderboard groups
-    (cache.Loading.leaderboards, a preview server's), a group whose rows are the same objects
-    is taken as it was."""
+    """The catalog with its groupings. When the build keeps the last build's (cache.Loading.
+    groupings, a preview server's), they are updated by difference (facets.update_facets); or
+    else, made again, a leaderboard group whose rows are the same objects is taken as it was."""
     from .cache import current_loading
-    from .facets import compute_facets
+    from .facets import Kept, compute_facets, keep, update_facets
 
     options = current_loading()
-    kept = options.leaderboards if options is not None else None
-    made: dict | None = {} if kept is not None else None
-    facets = compute_facets(catalog, kept, made)
-    if made is not None:
-        options.leaderboards = made  # type: ignore[union-attr]
+    kept = options.groupings if options is not None else None
+    if kept is None:
+        return dataclasses.replace(catalog, facets=compute_facets(catalog))
+    updated = update_facets(catalog, kept) if isinstance(kept, Kept) else None
+    if updated is None:
+        made: dict = {}
+        updated = compute_facets(catalog, kept.groups if isinstance(kept, Kept) else None, made), made
+    facets, groups = updated
+    options.groupings = keep(catalog, facets, groups)  # type: ignore[union-attr]
     return dataclasses.replace(catalog, facets=facets)
 
 

@@ -1166,3 +1166,76 @@ def test_reads_of_models_settled_since_the_last_build_are_not_fingerprinted_agai
     report = same_as_clean()
     assert report.catalog.derived["llama-3.1-8b-instruct"].relations != ()
     assert ("value", ("derived", "llama-3.1-8b-instruct")) in computed
+
+
+def test_groupings_updated_by_difference_equal_those_made_from_nothing():
+    """A preview updates the last build's groupings by difference (facets.update_facets); after
+    every kind of edit a model file allows, alone and together, the result equals
+    compute_facets', and a grouping no edited model was or is in is the same object."""
+    import dataclasses
+
+    from site_builder.catalog import load_catalog
+    from site_builder.derive import all_relations, derive_model
+    from site_builder.facets import MOST_CHANGED, compute_facets, keep, update_facets
+    from site_builder.schema import PartialDate
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    relations = all_relations(catalog)
+    made: dict = {}
+    kept = keep(catalog, compute_facets(catalog, None, made), made)
+    ids = list(catalog.models)
+    assert update_facets(catalog, kept) == (kept.facets, kept.groups)
+
+    def edited(current, changes: dict[str, dict]):
+        models, derived = dict(current.models), dict(current.derived)
+        for model_id, update in changes.items():
+            models[model_id] = models[model_id].model_copy(update=update)
+            derived[model_id] = derive_model(models[model_id], dataclasses.replace(current, models=models),
+                                             relations[model_id])
+        return dataclasses.replace(current, models=models, derived=derived)
+
+    def scored(model, **change):
+        first = model.benchmarks[0].model_copy(update=change)
+        return {"benchmarks": [first, *model.benchmarks[1:]]}
+
+    a, b, served = (catalog.models[m] for m in ("qwen2.5-72b-instruct", "llama-3.1-8b-instruct", "llama-3.1-405b-instruct"))
+    kin = [m for m in ids if catalog.models[m].family == served.family and m != "llama-3.1-8b-instruct"]
+    assert len(kin) > 1
+    other_org = next(o for o in catalog.organizations if o != a.organization)
+    other_provider = next(p for p in catalog.providers if p != served.offers[0].provider)
+    steps = [
+        {"qwen2.5-72b-instruct": scored(a, score=a.benchmarks[0].score + 0.5)},  # a rank moves
+        {"qwen2.5-72b-instruct": scored(a, setting="a setting of its own")},  # a group of its own, a label
+        {"qwen2.5-72b-instruct": {"benchmarks": []}},  # off every leaderboard
+        {"llama-3.1-8b-instruct": {"organization": other_org, "name": "Zzz"}},
+        {"llama-3.1-8b-instruct": {"family": None}, ids[-1]: {"family": b.family}},
+        {ids[-1]: {"release_date": PartialDate.parse("2030-01-01"), "added": PartialDate.parse("2031-01-02")}},
+        {"llama-3.1-405b-instruct": {"offers": [  # two offers at one provider, the newer first
+            served.offers[0].model_copy(update={"provider": other_provider, "as_of": PartialDate.parse("2026-01")}),
+            served.offers[0].model_copy(update={"provider": other_provider, "as_of": PartialDate.parse("2020-01")}),
+            *served.offers[1:]]}},
+        {kin[-1]: {"release_date": PartialDate.parse("2000-01-01")}},  # last of its family by id, first by date
+        {"llama-3.1-8b-instruct": {"quantizations": None}},
+        {m: {"name": f"{catalog.models[m].name} (again)"} for m in ids[:5]},
+    ]
+    current = catalog
+    for changes in steps:
+        current = edited(current, changes)
+        updated = update_facets(current, kept)
+        assert updated is not None
+        made_now: dict = {}
+        assert updated[0] == compute_facets(current, None, made_now), changes
+        assert updated[1] == made_now
+        touched = {bench for m in changes for model in (kept.models[m], current.models[m]) for bench in
+                   {score.benchmark for score in model.benchmarks}}
+        for bench, groups in updated[0].leaderboards.items():
+            if bench not in touched:
+                assert groups is kept.facets.leaderboards[bench]
+        kept = keep(current, *updated)
+
+    # what it cannot update: a model added or removed, a shared file's ids, too many models
+    fewer = dataclasses.replace(current, models={m: current.models[m] for m in ids[1:]})
+    assert update_facets(fewer, kept) is None
+    assert update_facets(dataclasses.replace(current, formats={}), kept) is None
+    many = edited(current, {m: {"name": f"{current.models[m].name}!"} for m in ids[:MOST_CHANGED + 1]})
+    assert len(ids) <= MOST_CHANGED or update_facets(many, kept) is None
