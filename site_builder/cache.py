@@ -372,6 +372,7 @@ class Session:
         if self.slot.memory is not None:
             self._loading.derivations = (self.slot.read("derived") or {}).get("derived", {})
             self._loading.groupings = (self.slot.read("groupings") or {}).get("kept", False)
+            self._loading.plan = (self.slot.read("plan") or {}).get("kept", False)
         return self._loading
 
     def previous_pages(self) -> dict | None:
@@ -488,6 +489,8 @@ class Session:
             self.slot.write("derived", {"derived": self._loading.derivations})
         if self._loading is not None and self._loading.groupings:
             self.slot.write("groupings", {"kept": self._loading.groupings})
+        if self._loading is not None and self._loading.plan:
+            self.slot.write("plan", {"kept": self._loading.plan})
         digests = {stamp.digest for stamp in self.stamps.values()}
         marks = {memo: mark for memo, mark in self.marks.items() if memo[1] in digests}
         outputs = self._outputs_after(changed)
@@ -633,6 +636,9 @@ class Loading:
     derivations: dict | None = None
     """Derivation digest → a model's derived figures (derive.derive_all), kept between builds
     only in memory (Session's `memory`): pickling them costs more than deriving them again."""
+    plan: Any = None
+    """The last build's plan and its pages' identities: (pages.plan_key, pages, identities),
+    kept between builds only in memory, like `groupings`."""
     groupings: Any = None
     """The last build's groupings with what they were made from (facets.Kept), kept between
     builds only in memory, where an unchanged model and its scores are the same objects from one

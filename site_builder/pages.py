@@ -74,6 +74,13 @@ def plan_machine_readable(catalog: Catalog) -> list[Page]:
 PLANNERS: list[Planner] = [plan_core, plan_browse, plan_machine_readable]
 
 
+def plan_key(catalog: Catalog, planners: list[Planner] | None = None) -> tuple:
+    """Everything `plan` reads: the planners, each model's id and file, the ids of each kind of
+    shared entity. The same key, the same plan."""
+    return (tuple(planners or PLANNERS), tuple(catalog.models), tuple(catalog.model_paths.items()),
+            *(tuple(getattr(catalog, attribute)) for _, attribute, _, _ in FACETS))
+
+
 def plan(catalog: Catalog, planners: list[Planner] | None = None) -> list[Page]:
     """Every page of the site, in a stable order; two pages at one url is an error."""
     pages: list[Page] = []

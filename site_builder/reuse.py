@@ -95,9 +95,10 @@ class Fingerprints:
     """Fingerprints of pages and of recorded reads, in this build (memoized)."""
 
     def __init__(self, catalog: Any, pages: Sequence[Any], templates_dir: Path, known: dict[int, str],
-                 score_rows: dict[int, bytes] | None = None):
+                 score_rows: dict[int, bytes] | None = None, identities: list[bytes | None] | None = None):
         """`known`: id(object) → hex digest of the objects fingerprinted by their file; `score_rows`:
-        id(score) → digest of its leaderboard row (cache.Loading.score_rows)."""
+        id(score) → digest of its leaderboard row (cache.Loading.score_rows); `identities`: the
+        pages' identities, when the caller kept them with the pages (a preview's plan)."""
         self.catalog = catalog
         known_bytes = {key: bytes.fromhex(value) for key, value in known.items()}
         self.encoder = Fingerprinter(_with_leaderboards(catalog, _with_parts(catalog, known_bytes), score_rows or {}))
@@ -113,7 +114,7 @@ class Fingerprints:
         self.model_digests = _model_digests(catalog, known)
         """Model id → (its file's digest, its derivation digest): what every read of the model
         or of its derived figures is a function of (`settled`)."""
-        self.identities = [self.identity(page) for page in pages]
+        self.identities = identities if identities is not None else [self.identity(page) for page in pages]
         self.plan = (None if any(i is None for i in self.identities)
                      else self.encoder.digest(b"".join(self.identities)))
 

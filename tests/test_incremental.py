@@ -1239,3 +1239,34 @@ def test_groupings_updated_by_difference_equal_those_made_from_nothing():
     assert update_facets(dataclasses.replace(current, formats={}), kept) is None
     many = edited(current, {m: {"name": f"{current.models[m].name}!"} for m in ids[:MOST_CHANGED + 1]})
     assert len(ids) <= MOST_CHANGED or update_facets(many, kept) is None
+
+
+def test_a_build_keeping_its_records_in_memory_keeps_its_plan_while_the_ids_stay(tmp_path, monkeypatch):
+    """As `serve` builds: an edit inside a model file leaves every id and file as it was, so the
+    pages planned and their identities are the last build's; a model added is planned again."""
+    from site_builder import pages as pages_module, reuse
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data)
+    memory: dict = {}
+    planned: list[int] = []
+    identified: list[int] = []
+    plan, identity = pages_module.plan, reuse.Fingerprints.identity
+    monkeypatch.setattr(pages_module, "plan", lambda *args: planned.append(1) or plan(*args))
+    monkeypatch.setattr(reuse.Fingerprints, "identity", lambda self, page: identified.append(1) or identity(self, page))
+
+    def build():
+        planned.clear(), identified.clear()
+        return build_site(data, tmp_path / "site", today=DATA_DATE, cache_dir=tmp_path / "cache", memory=memory)
+
+    first = build()
+    assert planned == [1] and len(identified) == len(first.pages)
+    edit(data / "models/qwen2.5-72b-instruct.yaml", "score: 49.0,", "score: 49.5,")
+    again = build()
+    assert again.pages is first.pages and planned == [] and identified == []
+    assert again.written.written > 0  # the edit was built
+    text = (data / "models/qwen2.5-72b-instruct.yaml").read_text().replace("Qwen2.5 72B Instruct", "Qwen2.5 72B Other")
+    (data / "models/qwen2.5-72b-other.yaml").write_text(re.sub(r"(?m)^aliases: .*\n", "", text))
+    added = build()
+    assert planned == [1] and len(added.pages) == len(first.pages) + 2
+    assert "models/qwen2.5-72b-other/index.html" in {page.output_path for page in added.pages}
