@@ -143,13 +143,13 @@ def with_facets(catalog: Catalog) -> Catalog:
     from .facets import Kept, compute_facets, keep, update_facets
 
     options = current_loading()
-    kept = options.groupings if options is not None else None
-    if kept is None:
+    if options is None or options.groupings is None:
         return dataclasses.replace(catalog, facets=compute_facets(catalog))
-    updated = update_facets(catalog, kept) if isinstance(kept, Kept) else None
+    kept: Kept | None = options.groupings or None  # False: kept from this build on, none yet
+    updated = update_facets(catalog, kept) if kept else None
     if updated is None:
         made: dict = {}
-        updated = compute_facets(catalog, kept.groups if isinstance(kept, Kept) else None, made), made
+        updated = compute_facets(catalog, kept.groups if kept else None, made), made
     facets, groups = updated
     options.groupings = keep(catalog, facets, groups)  # type: ignore[union-attr]
     return dataclasses.replace(catalog, facets=facets)

@@ -298,20 +298,16 @@ class RecordTable:
         self.pages[rel] = record
 
     def as_record(self, model_digests: dict | None = None) -> dict:
-        """The table and the pages' records, with the `model_digests` they are as of."""
-        if model_digests is not None:
-            return {**self._compacted(), "model_digests": model_digests}
-        return self._compacted()
-
-    def _compacted(self) -> dict:
+        """The table and the pages' records, with the model digests they are as of
+        (Fingerprints.model_digests; None: not known, and no read is taken as settled)."""
         used = set()
         for record in self.pages.values():
             used.update(record.reads or ())
         if len(used) * 5 >= len(self.reads) * 4:
-            return {"reads": self.reads, "pages": self.pages}
+            return {"reads": self.reads, "pages": self.pages, "model_digests": model_digests}
         order = sorted(used)
         moved = {old: new for new, old in enumerate(order)}
         pages = {rel: record if record.reads is None else
                  dataclasses.replace(record, reads=tuple(moved[i] for i in record.reads))
                  for rel, record in self.pages.items()}
-        return {"reads": [self.reads[i] for i in order], "pages": pages}
+        return {"reads": [self.reads[i] for i in order], "pages": pages, "model_digests": model_digests}
