@@ -109,7 +109,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
            jobs: int, commit_lock: AbstractContextManager | None = None,
            first: Callable[[tuple[str, ...]], None] | None = None) -> None:
     from .catalog import load_catalog
-    from .derive import all_relations, derive_all, derive_some, with_facets
+    from .derive import derive_all, derive_some, kept_relations, with_facets
     from .pages import plan, plan_key
     from .render import render_fragments, render_pages
     from .reuse import Fingerprints, RecordTable, changed_reads, derived_digests, reusable_pages
@@ -147,7 +147,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     deriving = 0.0
     if edited:
         started = time.perf_counter()
-        relations = all_relations(catalog)
+        with cache.loading(loading):
+            relations = kept_relations(catalog)
         deriving = time.perf_counter() - started
         shown = show_first(derive_some(catalog, edited, relations), pages, edited, templates_dir, out_dir,
                            commit_lock, compiled)

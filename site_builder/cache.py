@@ -370,7 +370,10 @@ class Session:
         self._loading = Loading(store=self.models, digests={path: stamp.digest for path, stamp in self.stamps.items()},
                                 jobs=jobs, marks=self.marks, checks=self.slot.read("checks.pickle"))
         if self.slot.memory is not None:
-            self._loading.derivations = (self.slot.read("derived") or {}).get("derived", {})
+            derived = self.slot.read("derived") or {}
+            self._loading.derivations = derived.get("derived", {})
+            self._loading.relations = derived.get("relations", False)
+            self._loading.digest_inputs = derived.get("digest_inputs")
             self._loading.groupings = (self.slot.read("groupings") or {}).get("kept", False)
             self._loading.plan = (self.slot.read("plan") or {}).get("kept", False)
         return self._loading
@@ -486,7 +489,8 @@ class Session:
         if self._loading is not None and self._loading.checks is not None:
             self.slot.write("checks.pickle", self._loading.checks)
         if self._loading is not None and self._loading.derivations is not None:
-            self.slot.write("derived", {"derived": self._loading.derivations})
+            self.slot.write("derived", {"derived": self._loading.derivations, "relations": self._loading.relations,
+                                        "digest_inputs": self._loading.digest_inputs})
         if self._loading is not None and self._loading.groupings:
             self.slot.write("groupings", {"kept": self._loading.groupings})
         if self._loading is not None and self._loading.plan:
@@ -646,6 +650,13 @@ class Loading:
     derivation_digests: dict[str, str] | None = None
     """Model id → its derivation digest, when derive_all worked them out (to look up the kept
     figures): reuse.derived_digests takes them rather than working them out again (0.1 s)."""
+    relations: Any = None
+    """The last build's relations with what they were worked out from (derive.RelationInputs),
+    kept between builds only in memory, like `groupings`; False in such a build before there
+    are any (None: not kept)."""
+    digest_inputs: Any = None
+    """What the last build's derivation digests were worked out from (derive.DigestInputs), kept
+    between builds only in memory."""
     checks: dict | None = None
     """Each model file's cross-file problems, as catalog.cross_file_problems left them:
     {"context": digest of what they read elsewhere, "models": {shown path: (file digest,

@@ -108,14 +108,15 @@ def derive_all(catalog: Catalog, facets: bool = True, relations: dict[str, Relat
     all_relations(catalog), when the caller has it already."""
     from .cache import current_loading
 
-    relations = relations if relations is not None else all_relations(catalog)
+    relations = relations if relations is not None else kept_relations(catalog)
     options = current_loading()
     kept = options.derivations if options is not None else None
     if kept is None:
         derived = {model_id: derive_model(model, catalog, relations[model_id])
                    for model_id, model in catalog.models.items()}
     else:
-        digests = derivation_digests(catalog, relations, options.known)  # type: ignore[union-attr]
+        digests, options.digest_inputs = _derivation_digests(  # type: ignore[union-attr]
+            catalog, relations, options.known, options.digest_inputs)  # type: ignore[union-attr]
         derived = {}
         for model_id, model in catalog.models.items():
             found = kept.get(digests.get(model_id))  # type: ignore[arg-type]
@@ -159,21 +160,45 @@ def derivation_digests(catalog: Catalog, relations: dict[str, Relations], known:
     """Model id → a digest of what derive_model computes its figures from: the model (its
     file's digest), its license, site.yaml, the build date, and its relations to other models
     (a test holds derive_model to reading no more). Models without a file digest are left out."""
+    return _derivation_digests(catalog, relations, known, None)[0]
+
+
+DigestInputs = tuple[str, dict, dict[str, tuple[str, bytes, str]]]
+"""What a build's derivation digests were worked out from, to work out the next build's by
+difference: (site.yaml and build date, the relations, model id → (file digest, license
+fingerprint, digest))."""
+
+
+def _derivation_digests(catalog: Catalog, relations: dict[str, Relations], known: dict[int, str],
+                        kept: DigestInputs | None) -> tuple[dict[str, str], DigestInputs]:
+    """derivation_digests, and their inputs. With the last build's inputs (a preview's), a model
+    whose file and license digests are as they were keeps its digest while the common inputs
+    and the relations are the same objects (kept_relations): 0.05 s at 10,000 models, a fifth
+    of that by difference."""
     from .fingerprint import fingerprint
 
     common = repr((fingerprint(catalog.site), catalog.today.isoformat()))
-    licenses: dict[str, str] = {}
+    before = kept[2] if kept is not None and kept[0] == common and kept[1] is relations else {}
+    licenses: dict[str, bytes] = {}
     digests = {}
+    inputs = {}
     for model_id, model in catalog.models.items():
         file_digest = known.get(id(model))
         if file_digest is None or model_id not in relations:
             continue
         license_id = model.license_id
-        if license_id not in licenses:
-            licenses[license_id] = fingerprint(catalog.licenses[license_id]).hex()
-        inputs = repr((file_digest, licenses[license_id], common, relations[model_id])).encode()
-        digests[model_id] = hashlib.blake2b(inputs, digest_size=32).hexdigest()
-    return digests
+        license_digest = licenses.get(license_id)
+        if license_digest is None:
+            license_digest = licenses[license_id] = fingerprint(catalog.licenses[license_id])
+        then = before.get(model_id)
+        if then is not None and then[0] == file_digest and then[1] == license_digest:
+            digest = then[2]
+        else:
+            digest = hashlib.blake2b(repr((file_digest, license_digest.hex(), common, relations[model_id])).encode(),
+                                     digest_size=32).hexdigest()
+        digests[model_id] = digest
+        inputs[model_id] = (file_digest, license_digest, digest)
+    return digests, (common, relations, inputs)
 
 
 def all_relations(catalog: Catalog) -> dict[str, Relations]:
@@ -196,6 +221,45 @@ def all_relations(catalog: Catalog) -> dict[str, Relations]:
         back = tuple((label, tuple(sorted(set(ids) - stated))) for label, ids in sorted(reverse[model_id].items()))
         result[model_id] = Relations(siblings, tuple((label, ids) for label, ids in back if ids))
     return result
+
+
+RelationInputs = tuple[tuple[str, ...], dict[str, tuple[Any, tuple]], dict[str, Relations]]
+"""A build's relations kept for the next (a preview's): (the model ids in order, model id →
+(the model, what all_relations read of it), the relations)."""
+
+
+def relation_inputs(model: ModelFile) -> tuple:
+    """What all_relations reads of a model: its family and the models its lineage names."""
+    lineage = model.lineage
+    return model.family, (tuple(plain(getattr(lineage, key)) for key in REVERSE_LABELS) if lineage else None)
+
+
+def kept_relations(catalog: Catalog) -> dict[str, Relations]:
+    """all_relations(catalog). A build that keeps the last build's (cache.Loading.relations, a
+    preview's, where an unchanged model is the same object from one build to the next) takes
+    them, the same object, while the ids, their order and every model's relation inputs are as
+    they were: 0.08 s at 10,000 models, a few milliseconds by difference."""
+    from .cache import current_loading
+
+    options = current_loading()
+    kept = options.relations if options is not None else None
+    if kept is None:
+        return all_relations(catalog)
+    ids, before, relations = kept if kept else ((), {}, None)
+    models = catalog.models
+    same = relations is not None and len(ids) == len(models) and ids == tuple(models)
+    now = {}
+    for model_id, model in models.items():
+        then = before.get(model_id)
+        if then is not None and then[0] is model:
+            now[model_id] = then
+            continue
+        now[model_id] = entry = (model, relation_inputs(model))
+        same = same and then is not None and then[1] == entry[1]
+    if not same or relations is None:
+        relations = all_relations(catalog)
+    options.relations = (tuple(models), now, relations)  # type: ignore[union-attr]
+    return relations
 
 
 def derive_model(model: ModelFile, catalog: Catalog, relations: Relations | None = None) -> Derived:

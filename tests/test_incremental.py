@@ -926,8 +926,8 @@ def test_a_build_keeping_its_records_in_memory_keeps_its_leaderboard_groups_and_
 
     before = build().catalog.facets.leaderboards
     calls: list[int] = []
-    real = derive.derivation_digests
-    monkeypatch.setattr(derive, "derivation_digests", lambda *args: calls.append(1) or real(*args))
+    real = derive._derivation_digests
+    monkeypatch.setattr(derive, "_derivation_digests", lambda *args: calls.append(1) or real(*args))
     edit(data / "models/qwen2.5-72b-instruct.yaml", "score: 49.0,", "score: 49.5,")
     after = build().catalog.facets.leaderboards
     assert calls == [1]
@@ -1239,6 +1239,60 @@ def test_groupings_updated_by_difference_equal_those_made_from_nothing():
     assert update_facets(dataclasses.replace(current, formats={}), kept) is None
     many = edited(current, {m: {"name": f"{current.models[m].name}!"} for m in ids[:MOST_CHANGED + 1]})
     assert len(ids) <= MOST_CHANGED or update_facets(many, kept) is None
+
+
+def test_relations_and_derivation_digests_kept_by_difference_equal_those_worked_out_again():
+    """A preview keeps the last build's relations (derive.kept_relations) while the ids, their
+    order and what all_relations reads of each model stay, and the derivation digests of the
+    models whose file and license are as they were: after each edit, both equal what
+    all_relations and derivation_digests work out from nothing."""
+    import dataclasses
+
+    from site_builder.catalog import load_catalog
+    from site_builder.derive import _derivation_digests, all_relations, derivation_digests, kept_relations
+    from site_builder.schema import plain
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    known = {id(model): f"file of {model_id}" for model_id, model in catalog.models.items()}
+    ids = list(catalog.models)
+    base = next(m for m in ids if catalog.models[m].lineage and catalog.models[m].lineage.predecessor)
+    other = next(m for m in ids if m != base and m != plain(catalog.models[base].lineage.predecessor))
+    family = next(m for m in ids if catalog.models[m].family)
+    loading = cache.Loading(relations=False)  # as a preview's first build
+    kept_digests = None
+
+    def edited(current, model_id, **update):
+        model = current.models[model_id].model_copy(update=update)
+        known[id(model)] = f"file of {model_id}, edited {len(known)}"
+        return dataclasses.replace(current, models={**current.models, model_id: model})
+
+    lineage = catalog.models[base].lineage
+    license_id = catalog.models[base].license_id
+    steps = [  # (catalog, whether the relations stay the same object)
+        (catalog, False),  # nothing kept yet
+        (catalog, True),
+        (edited(catalog, base, name="Renamed"), True),  # nothing the relations read
+        (edited(catalog, base, lineage=lineage.model_copy()), True),  # another object, the same inputs
+        (edited(catalog, family, family="a-family-of-its-own"), False),
+        (edited(catalog, base, lineage=lineage.model_copy(update={"predecessor": other})), False),
+        (dataclasses.replace(catalog, models={m: catalog.models[m] for m in ids[1:]}), False),  # removed
+        (catalog, False),
+        (dataclasses.replace(catalog, models=dict(reversed(catalog.models.items()))), False),  # order alone
+        (catalog, False),
+        (dataclasses.replace(catalog, licenses={**catalog.licenses, license_id: catalog.licenses[license_id]
+                                                .model_copy(update={"name": "Another name"})}), True),
+        (dataclasses.replace(catalog, today=DATA_DATE.replace(year=DATA_DATE.year + 1)), True),
+    ]
+    before = None
+    for current, same in steps:
+        with cache.loading(loading):
+            relations = kept_relations(current)
+        assert relations == all_relations(current)
+        assert (relations is before) == same
+        digests, kept_digests = _derivation_digests(current, relations, known, kept_digests)
+        assert digests == derivation_digests(current, all_relations(current), known)
+        before = relations
+    assert len(set(digests.values())) == len(digests)
 
 
 def test_a_build_keeping_its_records_in_memory_keeps_its_plan_while_the_ids_stay(tmp_path, monkeypatch):
