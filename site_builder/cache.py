@@ -376,6 +376,7 @@ class Session:
             self._loading.digest_inputs = derived.get("digest_inputs")
             self._loading.groupings = (self.slot.read("groupings") or {}).get("kept", False)
             self._loading.plan = (self.slot.read("plan") or {}).get("kept", False)
+            self._loading.leaderboards = (self.slot.read("leaderboards") or {}).get("kept", False)
         return self._loading
 
     def previous_pages(self) -> dict | None:
@@ -495,6 +496,8 @@ class Session:
             self.slot.write("groupings", {"kept": self._loading.groupings})
         if self._loading is not None and self._loading.plan:
             self.slot.write("plan", {"kept": self._loading.plan})
+        if self._loading is not None and self._loading.leaderboards:
+            self.slot.write("leaderboards", {"kept": self._loading.leaderboards})
         digests = {stamp.digest for stamp in self.stamps.values()}
         marks = {memo: mark for memo, mark in self.marks.items() if memo[1] in digests}
         outputs = self._outputs_after(changed)
@@ -654,6 +657,9 @@ class Loading:
     """The last build's relations with what they were worked out from (derive.RelationInputs),
     kept between builds only in memory, like `groupings`; False in such a build before there
     are any (None: not kept)."""
+    leaderboards: Any = None
+    """The last build's leaderboard group digests (reuse.KeptLeaderboards), kept between builds
+    only in memory; False in such a build before there are any (None: not kept)."""
     digest_inputs: Any = None
     """What the last build's derivation digests were worked out from (derive.DigestInputs), kept
     between builds only in memory."""

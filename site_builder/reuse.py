@@ -64,7 +64,14 @@ def _with_parts(catalog: Any, known: dict[int, bytes]) -> dict[int, bytes]:
     return known
 
 
-def _with_leaderboards(catalog: Any, known: dict[int, bytes], score_rows: dict[int, bytes]) -> dict[int, bytes]:
+KeptLeaderboards = tuple[dict[str, tuple[str, str]], dict[int, tuple[Any, frozenset[str], bytes]]]
+"""A build's leaderboard group digests, kept for the next (a preview's): (that build's
+Fingerprints.model_digests, id(group) → (the group, its models, its digest))."""
+
+
+def _with_leaderboards(catalog: Any, known: dict[int, bytes], score_rows: dict[int, bytes],
+                       model_digests: dict[str, tuple[str, str]] | None = None, kept: KeptLeaderboards | None = None,
+                       ) -> tuple[dict[int, bytes], KeptLeaderboards]:
     """known, plus each leaderboard group: a digest of its setting, its ranks and what each
     of its rows shows (facets.row_values: model name, score, date, note, source). A benchmark
     page reads its groups, and its rows read the models through the catalog itself (render.
@@ -72,12 +79,27 @@ def _with_leaderboards(catalog: Any, known: dict[int, bytes], score_rows: dict[i
     changes, not every one the model is on (a one-model score edit at 10,000 models rendered
     14 of them). What a row shows of its score comes from `score_rows` (id(score) → digest,
     worked out once per model file and kept in the cache), or is worked out here for a score
-    not in it: every group gets its digest, as walking its objects would miss the names."""
+    not in it: every group gets its digest, as walking its objects would miss the names.
+
+    With `kept`, the last build's digests (a preview's, where an unchanged group is the same
+    object from one build to the next: facets.update_facets), a group that is the same object
+    as then, all of whose models have the file and derivation digests they had then
+    (`model_digests`), keeps its digest: what a row shows is a function of its model's file
+    and its place in the group. Joining every row's digest took 0.06 s at 10,000 models.
+    Also returns this build's digests to keep."""
     from .facets import score_row_digest
 
+    then, before = kept if kept is not None and model_digests is not None else ({}, {})
+    settled = frozenset(m for m, digests in (model_digests or {}).items() if then.get(m) == digests)
+    now: dict[int, tuple[Any, frozenset[str], bytes]] = {}
     leaderboards = getattr(catalog.facets, "leaderboards", None)
     for groups in (leaderboards or {}).values():
         for group in groups:
+            entry_then = before.get(id(group))  # which holds the group: its id is not another's
+            if entry_then is not None and entry_then[1] <= settled:
+                known[id(group)] = entry_then[2]
+                now[id(group)] = entry_then
+                continue
             entries = group.entries
             try:
                 rows = [score_rows[id(entry.score)] for entry in entries]
@@ -87,21 +109,30 @@ def _with_leaderboards(catalog: Any, known: dict[int, bytes], score_rows: dict[i
                                             catalog.derived[entry.model_id].source_numbers)
                         for entry in entries]
             head = repr((group.setting, [entry.rank for entry in entries])).encode()
-            known[id(group)] = hashlib.blake2b(head + b"".join(rows), digest_size=16).digest()
-    return known
+            known[id(group)] = digest = hashlib.blake2b(head + b"".join(rows), digest_size=16).digest()
+            now[id(group)] = (group, frozenset(entry.model_id for entry in entries), digest)
+    return known, (model_digests or {}, now)
 
 
 class Fingerprints:
     """Fingerprints of pages and of recorded reads, in this build (memoized)."""
 
     def __init__(self, catalog: Any, pages: Sequence[Any], templates_dir: Path, known: dict[int, str],
-                 score_rows: dict[int, bytes] | None = None, identities: list[bytes | None] | None = None):
+                 score_rows: dict[int, bytes] | None = None, identities: list[bytes | None] | None = None,
+                 leaderboards: KeptLeaderboards | None = None):
         """`known`: id(object) → hex digest of the objects fingerprinted by their file; `score_rows`:
         id(score) → digest of its leaderboard row (cache.Loading.score_rows); `identities`: the
-        pages' identities, when the caller kept them with the pages (a preview's plan)."""
+        pages' identities, when the caller kept them with the pages (a preview's plan);
+        `leaderboards`: the last build's leaderboard group digests (`self.leaderboards`), when
+        the caller kept them (a preview's, _with_leaderboards)."""
         self.catalog = catalog
+        self.model_digests = _model_digests(catalog, known)
+        """Model id → (its file's digest, its derivation digest): what every read of the model
+        or of its derived figures is a function of (`settled`)."""
         known_bytes = {key: bytes.fromhex(value) for key, value in known.items()}
-        self.encoder = Fingerprinter(_with_leaderboards(catalog, _with_parts(catalog, known_bytes), score_rows or {}))
+        with_groups, self.leaderboards = _with_leaderboards(catalog, _with_parts(catalog, known_bytes),
+                                                            score_rows or {}, self.model_digests, leaderboards)
+        self.encoder = Fingerprinter(with_groups)
         self.loader = jinja2.FileSystemLoader(str(templates_dir))
         self.environment = jinja2.Environment(loader=self.loader)
         self.memo: dict[Dep, bytes | None] = {}
@@ -111,9 +142,6 @@ class Fingerprints:
         self.fragment_digests: dict[tuple[str, str], bytes] = {}
         self._settled: frozenset[str] = frozenset()
         self._then: dict[Dep, bytes | None] = {}
-        self.model_digests = _model_digests(catalog, known)
-        """Model id → (its file's digest, its derivation digest): what every read of the model
-        or of its derived figures is a function of (`settled`)."""
         self.identities = identities if identities is not None else [self.identity(page) for page in pages]
         self.plan = (None if any(i is None for i in self.identities)
                      else self.encoder.digest(b"".join(self.identities)))

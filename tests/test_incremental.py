@@ -1098,10 +1098,10 @@ def test_a_leaderboard_group_is_fingerprinted_by_what_its_rows_show():
 
     def digest(**changes):
         catalog, group = catalog_with(**changes)
-        found = _with_leaderboards(catalog, {}, {})[id(group)]  # each row worked out here
+        found = _with_leaderboards(catalog, {}, {})[0][id(group)]  # each row worked out here
         kept = {id(score): row for score, row in zip(catalog.models["x"].benchmarks,
                                                      score_row_digests("x", catalog.models["x"]))}
-        assert _with_leaderboards(catalog, {}, kept)[id(group)] == found  # or as the cache keeps them
+        assert _with_leaderboards(catalog, {}, kept)[0][id(group)] == found  # or as the cache keeps them
         return found
 
     base = digest()
@@ -1109,6 +1109,44 @@ def test_a_leaderboard_group_is_fingerprinted_by_what_its_rows_show():
     changed = [digest(setting="5-shot"), digest(rank=2), digest(name="Y"), digest(value=50.5), digest(date="2024-10"),
                digest(note="self-reported"), digest(publisher="Other"), digest(sources=("s0", "s1"))]
     assert len({base, *changed}) == 1 + len(changed)
+
+
+def test_a_leaderboard_group_keeps_its_digest_while_it_and_its_models_are_as_they_were():
+    """With the last build's digests (a preview's), a group that is the same object, all of
+    whose models have the digests they had, keeps its digest; a group another object, or with
+    a model whose file or derived figures changed, is digested again."""
+    import dataclasses
+
+    from site_builder.catalog import load_catalog
+    from site_builder.reuse import _with_leaderboards
+
+    loading = cache.Loading()
+    with cache.loading(loading):
+        catalog = load_catalog(REPO / "data", DATA_DATE)
+    digests = {model_id: (f"file of {model_id}", f"figures of {model_id}") for model_id in catalog.models}
+    first, kept = _with_leaderboards(catalog, {}, loading.score_rows, digests)
+    groups = [group for groups in catalog.facets.leaderboards.values() for group in groups]
+    assert len(kept[1]) == len(groups) > 10
+    # rows that would digest otherwise: a group digested again shows it
+    wrong = {key: b"another row" for key in loading.score_rows}
+    again, kept_again = _with_leaderboards(catalog, {}, wrong, digests, kept)
+    assert all(again[id(group)] == first[id(group)] for group in groups)
+
+    edited = next(iter(catalog.models))
+    copied = dataclasses.replace(groups[0])  # equal, another object
+    for changed in ({**digests, edited: (f"file of {edited}", "other figures")},
+                    {**digests, edited: ("another file", f"figures of {edited}")}):
+        leaderboards = {bench: tuple(copied if g is groups[0] else g for g in bench_groups)
+                        for bench, bench_groups in catalog.facets.leaderboards.items()}
+        now = dataclasses.replace(catalog, facets=dataclasses.replace(catalog.facets, leaderboards=leaderboards))
+        found, _ = _with_leaderboards(now, {}, wrong, changed, kept_again)
+        redone = 0
+        for bench_groups in leaderboards.values():
+            for group in bench_groups:
+                again = group is not copied and all(entry.model_id != edited for entry in group.entries)
+                assert (found[id(group)] == first.get(id(group))) == again
+                redone += not again
+        assert redone > 1
 
 
 def test_what_a_leaderboard_row_shows_is_kept_with_its_model_file(workspace):
