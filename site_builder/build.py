@@ -193,7 +193,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
                                                              *session.previous_fragments(), bytecode_cache=compiled)
         fingerprints.use_fragments(fragments, fragment_records)
         report.phases.append(("fragments", time.perf_counter() - started,
-                              f"{made['row']} table rows and {made['brief']} listing entries made, "
+                              f"{made['row']} table rows, {made['brief']} listing entries and "
+                              f"{made['section']} sections made, "
                               f"{len(fragments) - sum(made.values())} reused"))
 
         on_phase("compare")

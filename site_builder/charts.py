@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from .catalog import Catalog
 from .render import escape_text
+from .tracking import read_value
 
 WIDTH, HEIGHT = 640, 360
 LEFT, RIGHT, TOP, BOTTOM = 56, 24, 20, 44
@@ -104,21 +105,23 @@ def release_timeline(catalog: Catalog) -> Chart | None:
     """Every model on a time axis, one row per organization."""
     if not catalog.models:
         return None
-    # each model looked up once: in a page's render the catalog is tracked, and every lookup
-    # through it is recorded (tracking.py)
-    models = {m: catalog.models[m] for m in catalog.models}
-    dates = {m: model.released.earliest() for m, model in models.items()}
+    # Each model's three fields are recorded as read one by one (tracking.read_value), not its
+    # whole file: the timeline, kept between builds as a section (render.SECTIONS), is drawn
+    # again when one of them changes, not on every edit of a model file.
+    models = {m: (read_value(catalog, ("models", m, "released")), read_value(catalog, ("models", m, "name")),
+                  read_value(catalog, ("models", m, "organization"))) for m in catalog.models}
+    dates = {m: released.earliest() for m, (released, _, _) in models.items()}
     low, high = min(dates.values()), max(dates.values())
-    org_names = {o: catalog.organizations[o].name for o in {model.organization for model in models.values()}}
+    org_names = {o: catalog.organizations[o].name for o in {organization for _, _, organization in models.values()}}
     orgs = sorted(org_names, key=lambda o: org_names[o].lower())
     height = TOP + BOTTOM + 28 * len(orgs)
     row_y = {o: TOP + 14 + 28 * i for i, o in enumerate(orgs)}
     left = TIMELINE_LEFT
     first, last = low.toordinal(), high.toordinal()
     points = tuple(
-        Point(m, model.name, _scale(dates[m].toordinal(), first, last, left, WIDTH - RIGHT),
-              row_y[model.organization], str(model.released), org_names[model.organization], "")
-        for m, model in ((m, models[m]) for m in catalog.facets.newest_first))
+        Point(m, name, _scale(dates[m].toordinal(), first, last, left, WIDTH - RIGHT),
+              row_y[organization], str(released), org_names[organization], "")
+        for m, (released, name, organization) in ((m, models[m]) for m in catalog.facets.newest_first))
     years = range(low.year, high.year + 2)
     ticks = tuple(Tick(_scale(datetime.date(y, 1, 1).toordinal(), first, last, left, WIDTH - RIGHT), str(y))
                   for y in years if low <= datetime.date(y, 1, 1) <= high)

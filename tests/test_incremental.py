@@ -813,36 +813,39 @@ def test_cross_file_checks_of_unchanged_models_are_taken_from_the_last_build(wor
     assert unknown and all(p.line > 1 for p in unknown)  # located in unchanged files too
 
 
-def made(report) -> tuple[int, int, int]:
-    """(table rows, listing entries) made, and fragments reused, from the fragments phase."""
-    found = re.fullmatch(r"(\d+) table rows and (\d+) listing entries made, (\d+) reused", phase(report, "fragments"))
+def made(report) -> tuple[int, int, int, int]:
+    """(table rows, listing entries, sections) made, and fragments reused, from the fragments phase."""
+    found = re.fullmatch(r"(\d+) table rows, (\d+) listing entries and (\d+) sections made, (\d+) reused",
+                         phase(report, "fragments"))
     assert found, phase(report, "fragments")
-    return int(found.group(1)), int(found.group(2)), int(found.group(3))
+    return int(found.group(1)), int(found.group(2)), int(found.group(3)), int(found.group(4))
 
 
 def test_fragments_are_kept_across_builds_and_made_again_when_what_they_read_changes(workspace):
     """A model's table row and its brief in the JSON listings are kept by what they read."""
     data, templates, root, incremental, same_as_clean = workspace
     models = len(same_as_clean().catalog.models)
-    assert made(incremental()) == (0, 0, 2 * models)
+    every = 2 * models + 2  # and the two sections
+    assert made(incremental()) == (0, 0, 0, every)
 
+    # the name is on the timeline (and the price chart reads the models on it whole)
     edit(data / "models/llama-3.1-8b-instruct.yaml", "name: Llama 3.1 8B Instruct", "name: Llama 3.1 8B Instruct (x)")
-    assert made(same_as_clean()) == (1, 1, 2 * models - 2)
+    assert made(same_as_clean()) == (1, 1, 2, every - 4)
     assert "Llama 3.1 8B Instruct (x)" in (root / "site/index.html").read_text()
     listing = json.loads((root / "site/api/models.json").read_text())
     assert "Llama 3.1 8B Instruct (x)" in [model["name"] for model in listing["models"]]
 
-    edit(data / "organizations.yaml", "name: Meta", "name: Meta Platforms")  # shown in Meta's rows only
+    edit(data / "organizations.yaml", "name: Meta", "name: Meta Platforms")  # Meta's rows, and the timeline
     report = same_as_clean()
     meta = sum(model.organization == "meta" for model in report.catalog.models.values())
-    assert made(report) == (meta, 0, 2 * models - meta)
+    assert made(report) == (meta, 0, 1, every - meta - 1)
 
     with open(templates / "partials/model_row.html", "a") as row:
         row.write("{# edited #}\n")
-    assert made(same_as_clean()) == (models, 0, models)
+    assert made(same_as_clean()) == (models, 0, 0, models + 2)
     # Links follow base_url, which making the environment reads (and the briefs' urls): all redone.
     edit(data / "site.yaml", "base_url: https://models.example.org/", "base_url: https://models.example.org/catalog/")
-    assert made(same_as_clean()) == (models, models, 0)
+    assert made(same_as_clean()) == (models, models, 2, 0)
     assert 'href="/catalog/models/llama-3.1-8b-instruct/"' in (root / "site/index.html").read_text()
 
 
@@ -878,7 +881,32 @@ def test_fragments_made_untracked_are_not_kept(workspace, monkeypatch):
     data, templates, root, incremental, same_as_clean = workspace
     monkeypatch.setattr(render._RenderState, "tracked_env", lambda self: None)
     models = len(same_as_clean().catalog.models)
-    assert made(same_as_clean()) == (models, models, 0)
+    assert made(same_as_clean()) == (models, models, 2, 0)
+
+
+@pytest.mark.parametrize("workspace", ["files", "memory"], indirect=True)
+def test_a_chart_is_drawn_again_only_when_what_it_shows_changes(workspace, monkeypatch):
+    """The charts page joins two sections (render.SECTIONS) kept like a model's row: the
+    release timeline reads each model's release date, name and organization, so a score edit
+    leaves it as it was, and a release date edit draws it again. The page equals a clean build's."""
+    from site_builder import charts
+
+    data, templates, root, incremental, same_as_clean = workspace
+    same_as_clean()
+    drawn: list[str] = []
+    for name in ("release_timeline", "price_vs_score"):
+        real = getattr(charts, name)
+        monkeypatch.setattr(charts, name, lambda catalog, real=real, name=name: drawn.append(name) or real(catalog))
+
+    edit(data / "models/phi-4.yaml", "score: 84.8", "score: 84.9")
+    report = incremental()
+    assert drawn == ["price_vs_score"] and made(report)[2] == 1
+    same_as_clean()
+    drawn.clear()
+    edit(data / "models/phi-4.yaml", "release_date: {value: 2024-12-12,", "release_date: {value: 2024-12-13,")
+    assert incremental() and drawn.count("release_timeline") == 1
+    same_as_clean()
+    assert '<time datetime="2024-12-13">' in (root / "site/charts/index.html").read_text()
 
 
 
@@ -1194,7 +1222,8 @@ def test_reads_of_models_settled_since_the_last_build_are_not_fingerprinted_agai
     models_read = {dep[1][1] for dep in computed
                    if dep[0] in ("value", "keys") and len(dep[1]) > 1 and dep[1][0] in ("models", "derived")}
     assert models_read == {"llama-3.1-8b-instruct"}
-    assert len(hashed) == made(report)[0] + made(report)[1] == 2  # the edited model's two fragments
+    # the edited model's two fragments, and the two sections showing its name (render.SECTIONS)
+    assert len(hashed) == sum(made(report)[:3]) == 4
 
     # A model whose base is the 8B: the 8B's derived figures (its derivatives) change with it.
     base = data / "models/llama-3.1-8b-instruct.yaml"
