@@ -85,7 +85,7 @@ class Document:
     """SHA-256 of the file's bytes: the key for caches."""
     text: str | None = field(default=None, repr=False, compare=False)
     """The file's text, composed again for marks; when None, `file` is read instead."""
-    file: Path | None = field(default=None, repr=False, compare=False)
+    file: Path | str | None = field(default=None, repr=False, compare=False)
     remembered: dict | None = field(default=None, repr=False, compare=False)
     """Marks found by earlier builds, by (path, digest, document path, key); see `mark`."""
     _marks: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -100,7 +100,7 @@ class Document:
 
     def _located(self) -> tuple[dict, dict]:
         if not self._marks:
-            text = self.text if self.text is not None else self.file.read_bytes().decode("utf-8")
+            text = self.text if self.text is not None else Path(self.file).read_bytes().decode("utf-8")  # type: ignore[arg-type]
             builder = _Builder(self.path, record_marks=True, anchors="&" in text)
             loader = _Loader(text)
             try:

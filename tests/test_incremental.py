@@ -1362,6 +1362,43 @@ def test_relations_and_derivation_digests_kept_by_difference_equal_those_worked_
     assert len(set(digests.values())) == len(digests)
 
 
+def test_a_build_keeping_its_records_in_memory_loads_only_the_shared_files_that_changed(tmp_path, monkeypatch):
+    """As `serve` builds: a shared file whose digest stays is not loaded again, its entities
+    are the last build's; an edited one is loaded, and its problems are reported in every
+    build until it is fixed."""
+    from site_builder import validate
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data)
+    memory: dict = {}
+    loaded: list[str] = []
+    real = validate.load_file
+    monkeypatch.setattr(validate, "load_file", lambda path: loaded.append(path.name) or real(path))
+
+    def build():
+        loaded.clear()
+        return build_site(data, tmp_path / "site", today=DATA_DATE, cache_dir=tmp_path / "cache", memory=memory)
+
+    first = build()
+    assert set(validate.SHARED_FILES) <= set(loaded)
+    edit(data / "models/phi-4.yaml", "name: Phi-4", "name: Phi-4 (x)")
+    second = build()
+    assert loaded == ["site.yaml"]
+    assert second.catalog.licenses["mit"] is first.catalog.licenses["mit"]
+    edit(data / "licenses.yaml", "name: MIT License", "name: MIT")
+    assert build().catalog.licenses["mit"].name == "MIT" and loaded == ["site.yaml", "licenses.yaml"]
+
+    edit(data / "licenses.yaml", "name: MIT\n", "name: MIT\n  colour: blue\n")
+    reported = []
+    for _ in range(2):  # a build that fails keeps nothing: the file is loaded again
+        with pytest.raises(CatalogInvalid) as failed:
+            build()
+        reported.append([problem.text() for problem in failed.value.problems])
+        assert loaded == ["site.yaml", "licenses.yaml"]
+    assert reported[0] == reported[1]
+    assert any("licenses.yaml" in text and "colour" in text for text in reported[0]), reported[0]
+
+
 def test_a_build_keeping_its_records_in_memory_keeps_its_plan_while_the_ids_stay(tmp_path, monkeypatch):
     """As `serve` builds: an edit inside a model file leaves every id and file as it was, so the
     pages planned and their identities are the last build's; a model added is planned again."""

@@ -91,6 +91,8 @@ def test_several_documents_rejected():
 def test_model_files_are_shown_as_display_path_shows_them(catalog_dir, monkeypatch):
     """catalog_files lists the folder once and resolves it once; each path must still read as
     display_path shows it: relative to the working directory, a symlink at its target."""
+    from pathlib import Path
+
     from site_builder.loader import display_path
     from site_builder.validate import catalog_files
 
@@ -101,8 +103,9 @@ def test_model_files_are_shown_as_display_path_shows_them(catalog_dir, monkeypat
     (models / "linked.yaml").symlink_to(outside / "linked.yaml")
     for cwd in (catalog_dir.parent, models, catalog_dir.parent.parent):
         monkeypatch.chdir(cwd)
-        shown = dict(catalog_files(catalog_dir)[2])
+        shown = {path: shown for _, path, shown in catalog_files(catalog_dir)[2]}
         assert shown, "the fixture has model files"
-        assert shown == {path: display_path(path) for path in shown}
+        assert shown == {path: display_path(Path(path)) for path in shown}
     monkeypatch.chdir(catalog_dir.parent)
-    assert dict(catalog_files(catalog_dir)[2])[models / "linked.yaml"] == "elsewhere/linked.yaml"
+    listed = {path: shown for _, path, shown in catalog_files(catalog_dir)[2]}
+    assert listed[str(models / "linked.yaml")] == "elsewhere/linked.yaml"
