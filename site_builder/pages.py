@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable
 
 from .catalog import Catalog
@@ -19,7 +20,7 @@ class Page:
     origin: str = ""
     """The data file the page comes from, for error messages."""
 
-    @property
+    @cached_property  # asked four times a page in a build, 20,000 pages: worked out once
     def output_path(self) -> str:
         return self.url.lstrip("/") + "index.html" if self.url.endswith("/") else self.url.lstrip("/")
 
