@@ -3,7 +3,8 @@
 `site-builder serve` rebuilds in its own long-lived process: one process (forking beside the
 server's threads is unsafe), the build cache's records kept in memory between rebuilds, a lock
 held while files are replaced, and what survives each build frozen out of the cyclic
-collector's way (serve.settle_memory). This script builds the same way (the same build_site
+collector's way (serve.settle_memory), and the collection a build's end would start waits until
+the tabs are told (build.fewer_collections). This script builds the same way (the same build_site
 arguments as serve.Preview), once unmeasured, then times `--runs` rebuilds, each after editing
 one benchmark score in --model as bench.py does, and after each puts the file back and rebuilds
 unmeasured. One JSON line per timed rebuild: seconds, the build's phases, and `shown`: the
@@ -25,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench import edited_score  # noqa: E402
-from site_builder.build import build_site  # noqa: E402
+from site_builder.build import build_site, fewer_collections  # noqa: E402
 from site_builder.serve import settle_memory  # noqa: E402
 
 
@@ -54,9 +55,10 @@ def main() -> None:
         for index in range(args.runs):
             args.model.write_text(edited_score(text, index))
             shown.clear()
-            started = time.perf_counter()
-            report = rebuild()
-            seconds = time.perf_counter() - started
+            with fewer_collections():  # as serve rebuilds: collecting waits until the tabs are told
+                started = time.perf_counter()
+                report = rebuild()
+                seconds = time.perf_counter() - started
             settle_memory()
             print(json.dumps({"seconds": seconds, "shown": shown[0] - started if shown else None,
                               "phases": {name: s for name, s, _ in report.phases},

@@ -36,7 +36,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import jinja2
 import watchfiles
 
-from .build import build_site
+from .build import build_site, fewer_collections
 from .errors import CatalogInvalid, format_problems, summary
 from .loader import display_path
 from .render import TEMPLATES_DIR
@@ -123,14 +123,15 @@ class Preview:
     def rebuild(self) -> BuildState:
         """Build once; on success the new site is swapped in, on failure the old one stays."""
         started = time.perf_counter()
-        problems, summary_line, base_path, changed = self._build()
-        with self._changed:
-            previous = self._state
-            base = previous.base_path if base_path is None else base_path
-            pages = None if problems or previous.problems or changed is None or base != previous.base_path \
-                else _url_paths(changed, base)
-            self._announce(BuildState(previous.generation + 1, problems, summary_line, base, pages))
-        milliseconds = (time.perf_counter() - started) * 1000
+        with fewer_collections():  # the collection a build's end starts waits until the tabs are told
+            problems, summary_line, base_path, changed = self._build()
+            with self._changed:
+                previous = self._state
+                base = previous.base_path if base_path is None else base_path
+                pages = None if problems or previous.problems or changed is None or base != previous.base_path \
+                    else _url_paths(changed, base)
+                self._announce(BuildState(previous.generation + 1, problems, summary_line, base, pages))
+            milliseconds = (time.perf_counter() - started) * 1000
         settle_memory()
         if problems:
             for line in problems:

@@ -382,3 +382,24 @@ def test_what_survives_a_build_is_frozen_without_the_garbage_it_left(catalog_dir
         gc.freeze()
     preview.stop()
     assert gc.get_freeze_count() == 0
+
+
+def test_the_collection_a_build_leaves_waits_until_the_tabs_are_told(catalog_dir, tmp_path, monkeypatch):
+    """The build collects rarely (build.fewer_collections); a rebuild's tabs are told of the new
+    site while that still holds, so the collection of what the build made comes after, and the
+    default thresholds are back once the rebuild returns."""
+    import gc
+
+    preview = Preview(catalog_dir, out_dir=tmp_path / "preview", port=0, log=lambda line: None)
+    preview.start()
+    try:
+        defaults = gc.get_threshold()
+        told: list = []
+        announce = Preview._announce
+        monkeypatch.setattr(Preview, "_announce", lambda self, state: told.append(gc.get_threshold())
+                            or announce(self, state))
+        preview.rebuild()
+        assert told and told[-1] != defaults and told[-1][0] > defaults[0]
+        assert gc.get_threshold() == defaults
+    finally:
+        preview.stop()
