@@ -158,7 +158,7 @@ class Fingerprints:
         `records`: render.render_fragments's, whose text digests are taken as they are (each
         record's text is its fragment's): hashing 20,000 kept texts again cost every build 0.06 s."""
         self.fragments = fragments
-        self.fragment_digests = {key: record[2] for key, record in (records or {}).items()}
+        self.fragment_digests = {key: record.digest for key, record in (records or {}).items()}
         for dep in [dep for dep in self.memo if dep[0] == "fragment"]:
             del self.memo[dep]
 
@@ -249,6 +249,12 @@ def _model_digests(catalog: Any, known: dict[int, str]) -> dict[str, tuple[str, 
         if file_digest is not None and derivation_digest is not None:
             found[model_id] = (file_digest, derivation_digest)
     return found
+
+
+def model_read(dep: Dep) -> bool:
+    """Whether the read is of a model or of its derived figures: what `settled_read` may settle."""
+    return ((dep[0] == "value" or dep[0] == "keys") and len(dep[1]) > 1
+            and (dep[1][0] == "models" or dep[1][0] == "derived"))
 
 
 def settled_read(dep: Dep, settled: frozenset[str]) -> bool:

@@ -849,6 +849,42 @@ def test_fragments_are_kept_across_builds_and_made_again_when_what_they_read_cha
     assert 'href="/catalog/models/llama-3.1-8b-instruct/"' in (root / "site/index.html").read_text()
 
 
+@pytest.mark.parametrize("workspace", ["files", "memory"], indirect=True)
+def test_fragments_that_read_the_same_shared_values_share_one_check_of_them(workspace, monkeypatch):
+    """A fragment's reads of models are apart from its other reads (render.FragmentRecord), and
+    fragments whose other reads are the same share one tuple of them, checked once a build: after
+    a score edit, far fewer reads are fingerprinted than the kept fragments hold."""
+    from site_builder import render, reuse
+
+    data, templates, root, incremental, same_as_clean = workspace
+    same_as_clean()
+    real_render, real_of = render.render_fragments, reuse.Fingerprints.of
+    kept: dict = {}
+    asked: list = []
+    checking: list = []
+
+    def render_fragments(catalog, templates_dir, jobs, fingerprints, previous, *rest, **options):
+        kept.update(previous)
+        checking.append(True)
+        try:
+            return real_render(catalog, templates_dir, jobs, fingerprints, previous, *rest, **options)
+        finally:
+            checking.clear()
+
+    monkeypatch.setattr(render, "render_fragments", render_fragments)
+    monkeypatch.setattr(reuse.Fingerprints, "of", lambda self, dep: (asked.append(dep) if checking else None)
+                        or real_of(self, dep))
+    edit(data / "models/phi-4.yaml", "score: 84.8", "score: 84.9")
+    report = same_as_clean()
+    records = list(kept.values())
+    assert len(records) == sum(made(report))
+    assert all(not reuse.model_read(dep) for record in records for dep, _ in record.shared)
+    assert all(reuse.model_read(dep) for record in records for dep, _ in record.own)
+    shared = {id(record.shared): record.shared for record in records}
+    assert len(shared) == len({frozenset(reads) for reads in shared.values()}) < len(records) / 2
+    assert 0 < len(asked) < sum(len(record.reads) for record in records) / 2, (len(asked), sum(len(record.reads) for record in records))
+
+
 def test_compiled_templates_are_kept_for_this_code_only(workspace, monkeypatch):
     import jinja2
 
