@@ -225,7 +225,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         busy = 0.0  # seconds this process spent on rendered pages rather than waiting for them
         stats: dict = {}
         for rendered in render_pages(catalog, pages, todo, templates_dir, jobs, fingerprints, staging.put, costs, stats,
-                                     untracked, fragments, compiled):
+                                     untracked, fragments, compiled, loading.rows if session is not None else None):
             begun = time.perf_counter()
             rel = pages[rendered.index].output_path
             staging.count(rel, bool(rendered.written))

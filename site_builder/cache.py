@@ -378,6 +378,9 @@ class Session:
             self._loading.plan = (self.slot.read("plan") or {}).get("kept", False)
             self._loading.leaderboards = (self.slot.read("leaderboards") or {}).get("kept", False)
             self._loading.shared_files = (self.slot.read("shared") or {}).get("kept", {})
+            from .render import KeptRows
+
+            self._loading.rows = KeptRows((self.slot.read("rows") or {}).get("kept", {}))
         return self._loading
 
     def previous_pages(self) -> dict | None:
@@ -501,6 +504,8 @@ class Session:
             self.slot.write("leaderboards", {"kept": self._loading.leaderboards})
         if self._loading is not None and self._loading.shared_files is not None:
             self.slot.write("shared", {"kept": self._loading.shared_files})
+        if self._loading is not None and self._loading.rows is not None:
+            self.slot.write("rows", {"kept": self._loading.rows.now})
         digests = {stamp.digest for stamp in self.stamps.values()}
         marks = {memo: mark for memo, mark in self.marks.items() if memo[1] in digests}
         outputs = self._outputs_after(changed)
@@ -660,6 +665,9 @@ class Loading:
     """The last build's relations with what they were worked out from (derive.RelationInputs),
     kept between builds only in memory, like `groupings`; False in such a build before there
     are any (None: not kept)."""
+    rows: Any = None
+    """The leaderboard rows the last build made (render.KeptRows), kept between builds only in
+    memory."""
     shared_files: dict | None = None
     """str(path) → (digest, document, entities, ids) of each shared file validated, kept
     between builds only in memory: a shared file whose digest stays is not loaded again."""

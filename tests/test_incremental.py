@@ -885,6 +885,34 @@ def test_fragments_that_read_the_same_shared_values_share_one_check_of_them(work
     assert 0 < len(asked) < sum(len(record.reads) for record in records) / 2, (len(asked), sum(len(record.reads) for record in records))
 
 
+@pytest.mark.parametrize("workspace", ["memory"], indirect=True)
+def test_a_preview_makes_again_only_the_leaderboard_rows_that_changed(workspace, monkeypatch):
+    """A preview keeps the leaderboard rows it made (render.KeptRows): after a score edit, the
+    leaderboard is rendered again from the kept rows but the edited one and those whose rank
+    moved; after a change of base_url, every row is made again. The output is a clean build's."""
+    from site_builder import facets
+
+    data, templates, root, incremental, same_as_clean = workspace
+    same_as_clean()
+    made_rows: list = []
+    real = facets.row_values
+    monkeypatch.setattr(facets, "row_values", lambda catalog, entry: made_rows.append(entry.model_id)
+                        or real(catalog, entry))
+    edit(data / "models/phi-4.yaml", "score: 84.8", "score: 84.9")
+    report = incremental()
+    board = report.catalog.facets.leaderboards["mmlu"]
+    on_board = sum(len(group.entries) for group in board)
+    assert "phi-4" in made_rows and len(made_rows) < on_board / 2, (made_rows, on_board)
+    same_as_clean()
+    edit(data / "models/dbrx.yaml", "score: 73.7", "score: 99.9")  # to the top: the ranks above it move
+    same_as_clean()
+    made_rows.clear()
+    edit(data / "site.yaml", "base_url: https://models.example.org/", "base_url: https://models.example.org/catalog/")
+    incremental()
+    assert len(made_rows) >= on_board
+    same_as_clean()
+
+
 def test_compiled_templates_are_kept_for_this_code_only(workspace, monkeypatch):
     import jinja2
 
