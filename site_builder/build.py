@@ -112,7 +112,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     from .derive import derive_all, derive_some, kept_relations, with_facets
     from .pages import plan, plan_key
     from .render import render_fragments, render_pages
-    from .reuse import Fingerprints, RecordTable, changed_reads, derived_digests, reusable_pages
+    from .reuse import Fingerprints, RecordTable, changed_reads, derived_digests, reusable_pages, table_index
     from .write import Staging
 
     on_phase("validate")
@@ -200,7 +200,9 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         on_phase("compare")
         started = time.perf_counter()
         previous = session.previous_pages()
-        changed = changed_reads(previous["reads"], fingerprints, previous.get("model_digests")) if previous else set()
+        index = (previous.get("index") or table_index(previous["reads"])) if previous else None
+        changed = (changed_reads(previous["reads"], fingerprints, previous.get("model_digests"), index)
+                   if previous else set())
         reused = reusable_pages(pages, fingerprints, previous, session.unchanged_output, changed)
         report.phases.insert(-1, ("compare", fingerprinted + time.perf_counter() - started,
                                   f"{len(reused)} pages read nothing that changed"))
@@ -211,7 +213,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     patch = finish is None and len(reused) >= len(pages) // 2 > 0
     staging = Staging(out_dir, patch=patch, existing=session.outputs_now().keys() if patch and session else None)
     try:
-        records = RecordTable(previous["reads"] if previous else None, fingerprints, changed)
+        records = RecordTable(previous["reads"] if previous else None, fingerprints, changed,
+                              index if previous else None)
         for index, record in reused.items():
             records.keep(pages[index].output_path, record)
             staging.keep(pages[index].output_path)
@@ -257,7 +260,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     if session is not None:
         on_phase("save")
         started = time.perf_counter()
-        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)}, records.as_record(fingerprints.model_digests),
+        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)}, records.as_record(fingerprints.model_digests, session.slot.memory is not None),
                      fragment_records,
                      written.changed)
         report.phases.append(("save", time.perf_counter() - started, "build cache"))

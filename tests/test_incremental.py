@@ -1463,6 +1463,41 @@ def test_a_build_keeping_its_records_in_memory_loads_only_the_shared_files_that_
     assert any("licenses.yaml" in text and "colour" in text for text in reported[0]), reported[0]
 
 
+def test_a_build_keeping_its_records_in_memory_keeps_the_index_of_its_reads(tmp_path, monkeypatch):
+    """As `serve` builds: the table of reads is kept with its index (read → position), which
+    the next build takes instead of indexing the table again; the index kept is always the
+    table's. Records in files are kept without it."""
+    from site_builder import reuse
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data)
+    memory: dict = {}
+    indexed: list[int] = []
+    real = reuse.table_index
+    monkeypatch.setattr(reuse, "table_index", lambda table: indexed.append(len(table)) or real(table))
+
+    def build(**options):
+        indexed.clear()
+        return build_site(data, tmp_path / "site", today=DATA_DATE, cache_dir=tmp_path / "cache", memory=memory,
+                          **options)
+
+    def kept_record():
+        found = [record for key, record in memory.items() if key[1] == "pages.pickle"]
+        assert len(found) == 1
+        return found[0]
+
+    build()
+    for old, new in (("name: Phi-4", "name: Phi-4 (x)"), ("score: 84.8", "score: 84.9")):
+        edit(data / "models/phi-4.yaml", old, new)
+        build()
+        assert indexed == []
+        record = kept_record()
+        assert record["index"] == real(record["reads"])
+    build_site(data, tmp_path / "site2", today=DATA_DATE, cache_dir=tmp_path / "cache2")
+    in_files = cache.Slot(tmp_path / "cache2", data, tmp_path / "site2", cache.code_fingerprint()).read("pages.pickle")
+    assert in_files["reads"] and "index" not in in_files
+
+
 def test_a_build_keeping_its_records_in_memory_keeps_its_plan_while_the_ids_stay(tmp_path, monkeypatch):
     """As `serve` builds: an edit inside a model file leaves every id and file as it was, so the
     pages planned and their identities are the last build's; a model added is planned again."""
