@@ -180,7 +180,7 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         started = time.perf_counter()
         known = {**loading.known, **derived_digests(catalog, loading.known, loading.derivation_digests)}
         fingerprints = Fingerprints(catalog, pages, templates_dir, known, loading.score_rows,
-                                    kept_plan[2] if kept_plan else None, loading.leaderboards or None)
+                                    kept_plan[2] if kept_plan else None, loading.leaderboards)
         if loading.leaderboards is not None:
             loading.leaderboards = fingerprints.leaderboards
         if loading.plan is not None:

@@ -70,8 +70,9 @@ Fingerprints.model_digests, id(group) → (the group, its models, its digest))."
 
 
 def _with_leaderboards(catalog: Any, known: dict[int, bytes], score_rows: dict[int, bytes],
-                       model_digests: dict[str, tuple[str, str]] | None = None, kept: KeptLeaderboards | None = None,
-                       ) -> tuple[dict[int, bytes], KeptLeaderboards]:
+                       model_digests: dict[str, tuple[str, str]] | None = None,
+                       kept: KeptLeaderboards | bool | None = None,
+                       ) -> tuple[dict[int, bytes], KeptLeaderboards | None]:
     """known, plus each leaderboard group: a digest of its setting, its ranks and what each
     of its rows shows (facets.row_values: model name, score, date, note, source). A benchmark
     page reads its groups, and its rows read the models through the catalog itself (render.
@@ -86,10 +87,12 @@ def _with_leaderboards(catalog: Any, known: dict[int, bytes], score_rows: dict[i
     as then, all of whose models have the file and derivation digests they had then
     (`model_digests`), keeps its digest: what a row shows is a function of its model's file
     and its place in the group. Joining every row's digest took 0.06 s at 10,000 models.
-    Also returns this build's digests to keep."""
+    Also returns this build's digests to keep, unless `kept` is None (False: keep them, none
+    kept yet): telling each group's models apart costs a build that keeps nothing 0.1 s."""
     from .facets import score_row_digest
 
-    then, before = kept if kept is not None and model_digests is not None else ({}, {})
+    keeping = kept is not None
+    then, before = kept if kept and model_digests is not None else ({}, {})
     settled = frozenset(m for m, digests in (model_digests or {}).items() if then.get(m) == digests)
     now: dict[int, tuple[Any, frozenset[str], bytes]] = {}
     leaderboards = getattr(catalog.facets, "leaderboards", None)
@@ -110,8 +113,9 @@ def _with_leaderboards(catalog: Any, known: dict[int, bytes], score_rows: dict[i
                         for entry in entries]
             head = repr((group.setting, [entry.rank for entry in entries])).encode()
             known[id(group)] = digest = hashlib.blake2b(head + b"".join(rows), digest_size=16).digest()
-            now[id(group)] = (group, frozenset(entry.model_id for entry in entries), digest)
-    return known, (model_digests or {}, now)
+            if keeping:
+                now[id(group)] = (group, frozenset(entry.model_id for entry in entries), digest)
+    return known, ((model_digests or {}, now) if keeping else None)
 
 
 class Fingerprints:
@@ -119,12 +123,12 @@ class Fingerprints:
 
     def __init__(self, catalog: Any, pages: Sequence[Any], templates_dir: Path, known: dict[int, str],
                  score_rows: dict[int, bytes] | None = None, identities: list[bytes | None] | None = None,
-                 leaderboards: KeptLeaderboards | None = None):
+                 leaderboards: KeptLeaderboards | bool | None = None):
         """`known`: id(object) → hex digest of the objects fingerprinted by their file; `score_rows`:
         id(score) → digest of its leaderboard row (cache.Loading.score_rows); `identities`: the
         pages' identities, when the caller kept them with the pages (a preview's plan);
         `leaderboards`: the last build's leaderboard group digests (`self.leaderboards`), when
-        the caller kept them (a preview's, _with_leaderboards)."""
+        the caller keeps them (a preview's, _with_leaderboards; False: none yet)."""
         self.catalog = catalog
         self.model_digests = _model_digests(catalog, known)
         """Model id → (its file's digest, its derivation digest): what every read of the model

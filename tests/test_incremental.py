@@ -1216,7 +1216,8 @@ def test_a_leaderboard_group_keeps_its_digest_while_it_and_its_models_are_as_the
     with cache.loading(loading):
         catalog = load_catalog(REPO / "data", DATA_DATE)
     digests = {model_id: (f"file of {model_id}", f"figures of {model_id}") for model_id in catalog.models}
-    first, kept = _with_leaderboards(catalog, {}, loading.score_rows, digests)
+    assert _with_leaderboards(catalog, {}, loading.score_rows, digests)[1] is None  # nothing kept
+    first, kept = _with_leaderboards(catalog, {}, loading.score_rows, digests, False)
     groups = [group for groups in catalog.facets.leaderboards.values() for group in groups]
     assert len(kept[1]) == len(groups) > 10
     # rows that would digest otherwise: a group digested again shows it
