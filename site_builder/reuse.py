@@ -22,9 +22,6 @@ from .fingerprint import ABSENT, Fingerprinter, Unfingerprintable
 from .tracking import Dep, resolve
 
 
-_NOT_READ = object()
-
-
 @dataclass(frozen=True)
 class PageRecord:
     identity: bytes
