@@ -71,3 +71,25 @@ def test_long_form_without_source_inherits_the_block_source(catalog_dir):
     arch = load_catalog(catalog_dir, BUILD_DATE).models["tiny-dense"].architecture
     assert plain(arch.layers) == 32 and arch.layers.note == "from the card's table"
     assert source_of(arch.layers, arch.source) == "config"
+
+
+def test_model_file_figures_are_worked_out_when_first_read_and_are_the_formulas():
+    """derive_all leaves the memory, head-dimension and KV figures to the first read (an
+    incremental build reads them for a few models); read, they are what the formulas give."""
+    from site_builder import derive
+
+    catalog = load_catalog(REPO / "data", DATA_DATE)
+    fresh = derive.derive_all(catalog, facets=False)
+    lazy = ("head_dim", "memory", "kv_per_token", "kv_full_context")
+    for model_id, figures in fresh.derived.items():
+        assert not any(name in vars(figures) for name in lazy), model_id
+        model = catalog.models[model_id]
+        head_dim = derive.derived_head_dim(model)
+        terms = derive._kv_terms(model, head_dim)
+        assert figures.head_dim == head_dim
+        assert figures.memory == derive.weights_memory(model)
+        assert figures.kv_per_token == derive.kv_cache_per_token(terms)
+        assert figures.kv_full_context == derive.kv_cache_full_context(model, terms)
+        assert all(name in vars(figures) for name in lazy)  # worked out once
+    some = next(iter(fresh.derived))
+    assert fresh.derived[some] == derive.derive_model(catalog.models[some], fresh, fresh.derived[some].relations)
