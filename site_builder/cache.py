@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copyreg
 import datetime
+import gc
 import hashlib
 import itertools
 import os
@@ -55,6 +56,20 @@ def digest_bytes(data: bytes) -> str:
     it 2.4x as fast (1.68 against 0.70 GB/s here), and a build at 10,000 models digests 670 MB
     of pages (0.95 s of CPU time with BLAKE2b, 0.40 s with SHA-256)."""
     return hashlib.sha256(data).hexdigest()[:40]
+
+
+def unpickled(payload: bytes) -> Any:
+    """pickle.loads with the cyclic collector held off: unpickling makes objects by the
+    million (10,000 validated models, or the cache's records), all of them kept, and the
+    collector would walk them again and again as they are made: restoring the model store
+    at 10,000 models took 0.66 s with it, 0.50 s without."""
+    if not gc.isenabled():
+        return pickle.loads(payload)
+    gc.disable()
+    try:
+        return pickle.loads(payload)
+    finally:
+        gc.enable()
 
 
 def code_fingerprint() -> str:
@@ -539,7 +554,7 @@ class Slot:
             return record if record is not None and record.get("code") == self.code else None
         try:
             with open(self.dir / name, "rb") as handle:
-                record = pickle.load(handle)
+                record = unpickled(handle.read())
         except FileNotFoundError:
             return None
         except Exception:  # a cache from another version or a torn write: ignore it

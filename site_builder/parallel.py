@@ -22,6 +22,8 @@ import pickle
 import queue
 from typing import Any, Callable, Iterator, Sequence
 
+from .cache import unpickled
+
 Work = Callable[[Any, Sequence[int]], list]
 """work(state, indices) → one result per index; `state` is whatever the caller passed."""
 
@@ -131,7 +133,7 @@ def _received(message: tuple[str, Any], running: int) -> tuple[int, list | None]
         return running - 1, None
     if kind == "failed":
         raise WorkerFailed(f"a worker process failed:\n{payload}")
-    return running, pickle.loads(payload)
+    return running, unpickled(payload)
 
 
 def _work_in_child(results: Any) -> None:

@@ -64,3 +64,40 @@ def test_in_background_runs_beside_this_process_and_tells_how_it_ended(tmp_path)
         raise ValueError("nothing is printed, the parent is told")
 
     assert parallel.in_background(broken)() is False
+
+
+def _collector_state(fail: bool) -> bool:
+    import gc
+
+    if fail:
+        raise ValueError("refused")
+    return gc.isenabled()
+
+
+class _Probe:
+    """Unpickles into whether the cyclic collector was on while it was being unpickled."""
+
+    def __init__(self, fail: bool = False):
+        self.fail = fail
+
+    def __reduce__(self):
+        return _collector_state, (self.fail,)
+
+
+def test_unpickling_holds_the_collector_off_and_restores_it():
+    import gc
+    import pickle
+
+    from site_builder.cache import unpickled
+
+    assert gc.isenabled()
+    assert unpickled(pickle.dumps([_Probe()])) == [False]
+    assert gc.isenabled()
+    with pytest.raises(ValueError):
+        unpickled(pickle.dumps(_Probe(fail=True)))
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that holds it off already keeps it off
+        assert unpickled(pickle.dumps(_Probe())) is False and not gc.isenabled()
+    finally:
+        gc.enable()
