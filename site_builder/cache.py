@@ -59,16 +59,20 @@ def digest_bytes(data: bytes) -> str:
 
 
 def unpickled(payload: bytes) -> Any:
-    """pickle.loads with the cyclic collector held off: unpickling makes objects by the
-    million (10,000 validated models, or the cache's records), all of them kept, and the
-    collector would walk them again and again as they are made: restoring the model store
-    at 10,000 models took 0.66 s with it, 0.50 s without."""
+    """pickle.loads for records a build keeps to its end (the cache's, workers' results): the
+    cyclic collector is held off while they are made and they are then frozen (gc.freeze),
+    so it does not walk them. Made by the million (10,000 validated models), they were walked
+    as they came, and again as they aged: restoring the model store at 10,000 models with
+    the collector running took 0.73–0.91 s, this way 0.55–0.65 s (each followed by 400,000
+    allocations, which is when a collection held off would otherwise come due). Frozen
+    objects are still freed when nothing refers to them; parallel.run unfreezes them."""
     if not gc.isenabled():
         return pickle.loads(payload)
     gc.disable()
     try:
         return pickle.loads(payload)
     finally:
+        gc.freeze()
         gc.enable()
 
 

@@ -84,15 +84,19 @@ class _Probe:
         return _collector_state, (self.fail,)
 
 
-def test_unpickling_holds_the_collector_off_and_restores_it():
+def test_unpickling_holds_the_collector_off_then_freezes_what_it_made():
     import gc
     import pickle
 
     from site_builder.cache import unpickled
 
     assert gc.isenabled()
-    assert unpickled(pickle.dumps([_Probe()])) == [False]
-    assert gc.isenabled()
+    try:
+        found = unpickled(pickle.dumps([_Probe(), [1, 2]]))
+        assert found[0] is False and gc.isenabled()
+        assert gc.is_tracked(found) and all(obj is not found for obj in gc.get_objects())  # frozen: in no generation
+    finally:
+        gc.unfreeze()
     with pytest.raises(ValueError):
         unpickled(pickle.dumps(_Probe(fail=True)))
     assert gc.isenabled()
