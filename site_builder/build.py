@@ -112,7 +112,10 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     from .derive import derive_all, derive_some, kept_relations, with_facets
     from .pages import plan, plan_key
     from .render import render_fragments, render_pages
-    from .reuse import Fingerprints, RecordTable, changed_reads, derived_digests, reusable_pages, table_index
+    from .reuse import (
+        Fingerprints, RecordTable, changed_reads, derived_digests, recordable_plan_key, recorded_identities,
+        reusable_pages, table_index,
+    )
     from .write import Staging
 
     on_phase("validate")
@@ -135,8 +138,8 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     on_phase("plan")
     started = time.perf_counter()
     # A preview keeps its plan: the same key, the same pages, and their identities (0.2–0.3 s a
-    # rebuild at 10,000 models)
-    key = plan_key(catalog) if loading.plan is not None else None
+    # rebuild at 10,000 models); a build from the cache's files, the identities
+    key = plan_key(catalog) if session is not None else None
     kept_plan = loading.plan if loading.plan and loading.plan[0] == key else None
     pages = kept_plan[1] if kept_plan else plan(catalog)
     planned = time.perf_counter() - started
@@ -178,9 +181,12 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         # leaves the pages listing it as they were).
         on_phase("compare")
         started = time.perf_counter()
+        previous = session.previous_pages()
+        recorded_key = recordable_plan_key(key)  # type: ignore[arg-type]
         known = {**loading.known, **derived_digests(catalog, loading.known, loading.derivation_digests)}
         fingerprints = Fingerprints(catalog, pages, templates_dir, known, loading.score_rows,
-                                    kept_plan[2] if kept_plan else None, loading.leaderboards)
+                                    kept_plan[2] if kept_plan else recorded_identities(previous, pages, recorded_key),
+                                    loading.leaderboards)
         if loading.leaderboards is not None:
             loading.leaderboards = fingerprints.leaderboards
         if loading.plan is not None:
@@ -199,7 +205,6 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
 
         on_phase("compare")
         started = time.perf_counter()
-        previous = session.previous_pages()
         index = (previous.get("index") or table_index(previous["reads"])) if previous else None
         changed = (changed_reads(previous["reads"], fingerprints, previous.get("model_digests"), index)
                    if previous else set())
@@ -260,9 +265,9 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
     if session is not None:
         on_phase("save")
         started = time.perf_counter()
-        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)}, records.as_record(fingerprints.model_digests, session.slot.memory is not None),
-                     fragment_records,
-                     written.changed)
+        kept_records = records.as_record(fingerprints.model_digests, session.slot.memory is not None)
+        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)},
+                     {**kept_records, "plan_key": recorded_key}, fragment_records, written.changed)
         report.phases.append(("save", time.perf_counter() - started, "build cache"))
 
 

@@ -239,6 +239,35 @@ class Fingerprints:
         return tuple(found)
 
 
+def recordable_plan_key(key: tuple) -> tuple | None:
+    """pages.plan_key as a build's records keep it: each planner by its module and name (the
+    code fingerprint covers what they do), or None when one has no name that says which it is
+    (a function made inside another, a lambda)."""
+    planners, *rest = key
+    names = []
+    for planner in planners:
+        name = getattr(planner, "__qualname__", "")
+        if not name or "<" in name:
+            return None
+        names.append(f"{planner.__module__}.{name}")
+    return (tuple(names), *rest)
+
+
+def recorded_identities(previous: dict | None, pages: Sequence[Any], key: tuple | None) -> list[bytes | None] | None:
+    """The pages' identities as the last build's page records hold them, when that build
+    planned from the same key (recordable_plan_key: the same key, the same pages); else None.
+    Every page's record carries the identity it had in the build that kept it, and a record is
+    only kept for the same identity. Fingerprinting 21,665 identities again took every
+    command-line build 0.26 s at 10,000 models."""
+    if not previous or key is None or previous.get("plan_key") != key:
+        return None
+    records = previous["pages"]
+    try:
+        return [records[page.output_path].identity for page in pages]
+    except KeyError:
+        return None
+
+
 def text_digest(text: str) -> bytes:
     """A digest of a text alone (20,000 fragments at 10,000 models: 0.04 s; through the encoder 0.13)."""
     return hashlib.blake2b(text.encode(), digest_size=16).digest()

@@ -1532,3 +1532,40 @@ def test_a_build_keeping_its_records_in_memory_keeps_its_plan_while_the_ids_stay
     added = build()
     assert planned == [1] and len(added.pages) == len(first.pages) + 2
     assert "models/qwen2.5-72b-other/index.html" in {page.output_path for page in added.pages}
+
+
+def test_a_build_from_the_cache_files_takes_the_pages_identities_from_the_records_while_the_plan_stays(
+        workspace, monkeypatch):
+    """As the command line builds: an edit inside a model file plans the same pages, whose
+    identities the page records hold; a model added, or a planner that has no name to record,
+    fingerprints them again. The output stays the clean build's throughout."""
+    from site_builder import reuse
+
+    data, templates, root, incremental, same_as_clean = workspace
+    identified: list[int] = []
+    identity = reuse.Fingerprints.identity
+    monkeypatch.setattr(reuse.Fingerprints, "identity", lambda self, page: identified.append(1) or identity(self, page))
+
+    first = same_as_clean()
+    assert len(identified) == len(first.pages)
+    identified.clear()
+    edit(data / "models/qwen2.5-72b-instruct.yaml", "score: 49.0,", "score: 49.5,")
+    again = same_as_clean()
+    assert identified == [] and again.written.written > 0
+    text = (data / "models/qwen2.5-72b-instruct.yaml").read_text().replace("Qwen2.5 72B Instruct", "Qwen2.5 72B Other")
+    (data / "models/qwen2.5-72b-other.yaml").write_text(re.sub(r"(?m)^aliases: .*\n", "", text))
+    added = same_as_clean()
+    assert len(identified) == len(added.pages) == len(first.pages) + 2
+    identified.clear()
+
+    def extra(catalog):  # made in here: its name does not say which function it is
+        return [Page("/extra.txt", "by-license.html", {"license_id": "mit"}, "test")]
+
+    (templates / "by-license.html").write_text("{{ license_id }}\n")
+    monkeypatch.setattr(pages_module, "PLANNERS", pages_module.PLANNERS + [extra])
+    assert reuse.recordable_plan_key((tuple(pages_module.PLANNERS), ())) is None
+    with_extra = same_as_clean()
+    identified.clear()
+    edit(data / "models/qwen2.5-72b-instruct.yaml", "score: 49.5,", "score: 49.0,")
+    same_as_clean()
+    assert len(identified) == len(with_extra.pages)
