@@ -59,6 +59,7 @@ def build_site(
     commit_lock: AbstractContextManager | None = None,
     memory: dict | None = None,
     first: Callable[[tuple[str, ...]], None] | None = None,
+    save_in_background: bool = False,
 ) -> BuildReport:
     """Build the site into out_dir; raises CatalogInvalid (nothing written) on bad data.
     `on_phase` is told each phase's name as it starts (for a progress line).
@@ -74,7 +75,10 @@ def build_site(
     cache's records as objects instead of files under cache_dir (cache.Session).
     `first(files)`, for a preview: when the change since the last build is an edit of a few
     model files, their own pages are rendered and put in place first (`show_first`), then
-    `first` is told their paths in out_dir, before the rest of the build runs as usual."""
+    `first` is told their paths in out_dir, before the rest of the build runs as usual.
+    `save_in_background`: a forked process writes the cache's records once the site is in
+    place, and this call returns without waiting for it (cache.Session.save; the console
+    command, which then ends); the next build waits for it before reading them."""
     report = BuildReport()
     with fewer_collections():
         session = None
@@ -96,7 +100,7 @@ def build_site(
         jobs = default_jobs() if jobs is None else max(1, jobs)
         try:
             _build(report, session, data_dir, out_dir, templates_dir, today, finish, on_phase, jobs, commit_lock,
-                   first if session is not None and finish is None else None)
+                   first if session is not None and finish is None else None, save_in_background)
         except BaseException:
             if session is not None:
                 session.discard()
@@ -107,7 +111,7 @@ def build_site(
 def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, out_dir: Path, templates_dir: Path,
            today: datetime.date | None, finish: Callable[[Path], None] | None, on_phase: Callable[[str], None],
            jobs: int, commit_lock: AbstractContextManager | None = None,
-           first: Callable[[tuple[str, ...]], None] | None = None) -> None:
+           first: Callable[[tuple[str, ...]], None] | None = None, save_in_background: bool = False) -> None:
     from .catalog import load_catalog
     from .derive import derive_all, derive_some, kept_relations, with_facets
     from .pages import plan, plan_key
@@ -266,9 +270,11 @@ def _build(report: BuildReport, session: cache.Session | None, data_dir: Path, o
         on_phase("save")
         started = time.perf_counter()
         kept_records = records.as_record(fingerprints.model_digests, session.slot.memory is not None)
-        session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)},
-                     {**kept_records, "plan_key": recorded_key}, fragment_records, written.changed)
-        report.phases.append(("save", time.perf_counter() - started, "build cache"))
+        behind = session.save({"warnings": tuple(catalog.warnings), "page_count": len(pages)},
+                              {**kept_records, "plan_key": recorded_key}, fragment_records, written.changed,
+                              background=save_in_background)
+        report.phases.append(("save", time.perf_counter() - started,
+                              "build cache" + (", written on by a background process" if behind else "")))
 
 
 def show_first(catalog: Catalog, pages: list[Page], model_ids: tuple[str, ...], templates_dir: Path, out_dir: Path,

@@ -40,6 +40,11 @@ from pathlib import Path
 from stat import S_ISDIR
 from typing import Any, Callable, Iterable, Iterator
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX: records are written before the build returns
+    fcntl = None  # type: ignore[assignment]
+
 CACHE_VERSION = 1
 DEFAULT_CACHE_DIR = Path(".cache") / "site-builder"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -318,6 +323,7 @@ class Session:
                  today: datetime.date | None, search: bool, memory: dict | None = None):
         self.out_dir = out_dir
         self.slot = Slot(cache_dir, data_dir, out_dir, code_fingerprint(), memory)
+        self.slot.wait_for_writer()  # the last build's records may still be being written (save)
         self.previous = self.slot.read("inputs.pickle") or {}
         self.stamps = stamp_files(input_files(data_dir), self.previous.get("stamps", {}))
         data = hashlib.blake2b(digest_size=20)
@@ -487,25 +493,53 @@ class Session:
             temporary.unlink(missing_ok=True)
 
     def save(self, report: dict, pages: dict, fragments: dict | None = None,
-             changed: tuple[str, ...] | None = None) -> None:
+             changed: tuple[str, ...] | None = None, background: bool = False) -> bool:
         """Record this build; inputs.pickle goes last, as it vouches for the others. `changed`:
         the files a patch wrote or removed (None when the whole site was replaced). The fragments
-        are kept as of the model digests the pages' records are (pages["model_digests"])."""
+        are kept as of the model digests the pages' records are (pages["model_digests"]).
+
+        With `background` (the console command, which ends as soon as the site is in place and
+        the report printed) a forked process writes the records while this one goes on, holding
+        the slot's lock until it is done; the next build's Session waits for that lock before it
+        reads anything. Returns whether a forked process writes them."""
+        stored = self._settle_store_writer()
+        if background and self.slot.memory is None and fcntl is not None:
+            from .parallel import in_background
+
+            lock = self.slot.lock()
+            try:
+                wait = in_background(lambda: self._write(report, pages, fragments, changed, stored), quiet=True)
+            finally:
+                os.close(lock)  # the forked process holds the lock (its copy of this descriptor) until it ends
+            if wait is not None:
+                return True
+        self._write(report, pages, fragments, changed, stored)
+        return False
+
+    def _settle_store_writer(self) -> dict | None:
+        """Wait for the process pickling the model store (start_saving_models) and put its file
+        in place, or pickle the store here if it failed; the record it wrote, or None."""
+        if self._store_writer is None:
+            return None
+        wait, temporary, record = self._store_writer
+        self._store_writer = None
+        if wait():
+            self.slot.replace(temporary, "models.pickle")
+        else:
+            temporary.unlink(missing_ok=True)
+            self.slot.write("models.pickle", record)
+        return record
+
+    def _write(self, report: dict, pages: dict, fragments: dict | None, changed: tuple[str, ...] | None,
+               stored: dict | None) -> None:
         build = os.urandom(8).hex()
         self.slot.write("pages.pickle", {**pages, "build": build})
         if fragments is not None:
             self.slot.write("fragments.pickle", {"fragments": fragments, "model_digests": pages.get("model_digests")})
         if self.models is not None and self.slot.memory is not None:  # nothing to pickle: keep it whole, no delta
             self.slot.write("models.pickle", {"entries": self.models.used})
-        elif self._store_writer is not None:  # pickled while the build went on
-            wait, temporary, record = self._store_writer
-            self._store_writer = None
-            if wait():
-                self.slot.replace(temporary, "models.pickle")
-            else:
-                temporary.unlink(missing_ok=True)
-                self.slot.write("models.pickle", record)
-            self.slot.write("models-delta.pickle", {"entries": {}, "base": record["base"]})
+        elif stored is not None:  # pickled while the build went on
+            self.slot.write("models-delta.pickle", {"entries": {}, "base": stored["base"]})
         elif self.models is not None:
             whole, delta = self.models.records()
             base = self._store_base
@@ -550,6 +584,27 @@ class Slot:
         self.code = code
         self.memory = memory
         """Records kept in this dict, as they are, instead of pickled into files (see Session)."""
+
+    def lock(self) -> int:
+        """A descriptor holding the slot's lock (exclusive), for a process writing its records
+        after its build has ended (Session.save); the lock goes when every copy of it is closed."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        handle = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return handle
+
+    def wait_for_writer(self) -> None:
+        """Wait until no process is writing this slot's records (`lock`)."""
+        if self.memory is not None or fcntl is None:
+            return
+        try:
+            handle = os.open(self.dir / ".lock", os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH)
+        finally:
+            os.close(handle)
 
     def read(self, name: str) -> dict | None:
         """A record written by this code, or None."""

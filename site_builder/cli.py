@@ -85,7 +85,8 @@ def build(data_dir: Path, out_dir: Path, fmt: str, no_search: bool, jobs: int | 
         with Progress(sys.stderr) as progress:
             report = build_site(data_dir, out_dir, finish=None if no_search else index,
                                 on_phase=progress.phase, jobs=jobs,
-                                cache_dir=None if no_cache else DEFAULT_CACHE_DIR, skip_if_unchanged=not no_cache)
+                                cache_dir=None if no_cache else DEFAULT_CACHE_DIR, skip_if_unchanged=not no_cache,
+                                save_in_background=_console)
     except CatalogInvalid as exc:
         _report(exc.problems, fmt, wrote_nothing=True)
         sys.exit(1)

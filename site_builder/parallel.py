@@ -155,12 +155,14 @@ def _work_in_child(results: Any) -> None:
     results.join_thread()
 
 
-def in_background(function: Callable[[], None]) -> Callable[[], bool] | None:
+def in_background(function: Callable[[], None], quiet: bool = False) -> Callable[[], bool] | None:
     """Call function() in a forked process while this one goes on; returns wait(), which
     waits for it (once) and tells whether it succeeded, or None when fork is unavailable.
     The child sees this process's memory as it was at the fork, never collects cycles (the
     collector would touch, and so copy, every inherited object) and leaves through os._exit:
-    no exit handlers, no buffers flushed twice, nothing printed."""
+    no exit handlers, no buffers flushed twice, nothing printed. `quiet`, for a child that may
+    outlive this process: its standard output and error go to /dev/null, so that a reader of
+    this process's output (a pipe) is not kept waiting for it."""
     if not can_fork():
         return None
     pid = os.fork()
@@ -168,6 +170,10 @@ def in_background(function: Callable[[], None]) -> Callable[[], bool] | None:
         code = 1
         try:
             gc.disable()
+            if quiet:
+                nowhere = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(nowhere, 1)
+                os.dup2(nowhere, 2)
             function()
             code = 0
         finally:

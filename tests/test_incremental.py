@@ -1569,3 +1569,58 @@ def test_a_build_from_the_cache_files_takes_the_pages_identities_from_the_record
     edit(data / "models/qwen2.5-72b-instruct.yaml", "score: 49.5,", "score: 49.0,")
     same_as_clean()
     assert len(identified) == len(with_extra.pages)
+
+
+def test_the_console_build_leaves_its_records_to_a_background_process_and_the_next_build_waits_for_them(
+        catalog_dir, tmp_path):
+    """`site-builder build` returns once the site is in place; a forked process writes the
+    cache's records and holds the slot's lock meanwhile. The build right after (an edit here)
+    reads that build's records, so it reuses pages, and its output is a clean build's."""
+    script = ("import sys; sys.argv = ['site-builder', 'build', '--no-search', '--jobs', '2']; "
+              "from site_builder.cli import run; run()")
+
+    def console() -> list[str]:
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()
+
+    first = console()
+    assert any(line.startswith("save ") and line.endswith("written on by a background process") for line in first)
+    edit(catalog_dir / "models/tiny-dense.yaml", "name: Tiny Dense", "name: Tiny Dense Edited")
+    second = console()  # started at once: it waits for the first build's records
+    render = next(line for line in second if line.startswith("render "))
+    assert re.search(r", [1-9]\d* reused", render), render
+    clean = tmp_path / "clean"
+    build_site(catalog_dir, clean, jobs=1)
+    assert tree(tmp_path / "_site") == tree(clean)
+
+
+def test_a_session_waits_while_the_slots_records_are_being_written(tmp_path):
+    import threading
+    import time
+
+    data, out = REPO / "data", tmp_path / "site"
+    slot = cache.Slot(tmp_path / "cache", data, out, cache.code_fingerprint())
+    held = slot.lock()
+    opened = threading.Event()
+    thread = threading.Thread(target=lambda: (cache.Session(tmp_path / "cache", data, out, REPO / "templates",
+                                                            DATA_DATE, False), opened.set()))
+    thread.start()
+    time.sleep(0.3)
+    assert not opened.is_set()  # waiting for the lock
+    os.close(held)
+    thread.join(timeout=30)
+    assert opened.is_set()
+
+
+def test_a_quiet_background_process_does_not_keep_a_reader_of_the_output_waiting(tmp_path):
+    """The console build's record writer outlives it: it must not hold the build's stdout open
+    (a caller reading it through a pipe would wait for the records too)."""
+    import time
+
+    script = ("import time; from site_builder.parallel import in_background; "
+              "in_background(lambda: (time.sleep(3), print('from the writer')), quiet=True); print('parent done')")
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert time.monotonic() - started < 2.5
+    assert result.stdout == "parent done\n"
