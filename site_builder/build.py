@@ -80,31 +80,38 @@ def build_site(
     place, and this call returns without waiting for it (cache.Session.save; the console
     command, which then ends); the next build waits for it before reading them."""
     report = BuildReport()
-    with fewer_collections():
-        session = None
-        if cache_dir is not None:
-            on_phase("check")
-            started = time.perf_counter()
-            session = cache.Session(cache_dir, data_dir, out_dir, templates_dir, today, finish is not None, memory)
-            reason = session.why_build() if skip_if_unchanged else None
-            if skip_if_unchanged and reason is None:
-                report.kept = session.previous["report"]
+    try:
+        with fewer_collections():
+            session = None
+            if cache_dir is not None:
+                on_phase("check")
+                started = time.perf_counter()
+                session = cache.Session(cache_dir, data_dir, out_dir, templates_dir, today, finish is not None, memory)
+                reason = session.why_build() if skip_if_unchanged else None
+                if skip_if_unchanged and reason is None:
+                    report.kept = session.previous["report"]
+                    report.phases.append(("check", time.perf_counter() - started,
+                                          f"nothing changed: {report.kept['page_count']} pages kept"))
+                    return report
                 report.phases.append(("check", time.perf_counter() - started,
-                                      f"nothing changed: {report.kept['page_count']} pages kept"))
-                return report
-            report.phases.append(("check", time.perf_counter() - started,
-                                  f"{len(session.stamps)} input files, {session.changed_inputs} changed"
-                                  + (f"; building because {reason}" if reason else "")))
-        from .parallel import default_jobs  # multiprocessing: not for a build that is skipped
+                                      f"{len(session.stamps)} input files, {session.changed_inputs} changed"
+                                      + (f"; building because {reason}" if reason else "")))
+            from .parallel import default_jobs  # multiprocessing: not for a build that is skipped
 
-        jobs = default_jobs() if jobs is None else max(1, jobs)
-        try:
-            _build(report, session, data_dir, out_dir, templates_dir, today, finish, on_phase, jobs, commit_lock,
-                   first if session is not None and finish is None else None, save_in_background)
-        except BaseException:
-            if session is not None:
-                session.discard()
-            raise
+            jobs = default_jobs() if jobs is None else max(1, jobs)
+            try:
+                _build(report, session, data_dir, out_dir, templates_dir, today, finish, on_phase, jobs, commit_lock,
+                       first if session is not None and finish is None else None, save_in_background)
+            except BaseException:
+                if session is not None:
+                    session.discard()
+                raise
+    finally:
+        if memory is None:
+            # What the build froze (the records it unpickled: cache.unpickled) goes back to the
+            # collector, so that a caller that builds again and again does not keep their cycles
+            # for ever. A preview server (memory) freezes on its own terms (serve.settle_memory).
+            gc.unfreeze()
     return report
 
 

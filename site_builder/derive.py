@@ -80,7 +80,7 @@ class Derived:
     """A model's derived figures. The memory, head-dimension and KV-cache figures follow from
     the model file alone and are worked out when first read: an incremental build reads them
     for the few models whose pages it renders, and working them out for every model took
-    0.4 of the 0.5 s of deriving at 10,000 models. (Each is a function of `model`, which the
+    0.47 of the 0.59 s of deriving at 10,000 models. (Each is a function of `model`, which the
     equality of two Derived compares.)"""
 
     openness: Openness

@@ -174,6 +174,7 @@ def in_background(function: Callable[[], None], quiet: bool = False) -> Callable
                 nowhere = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(nowhere, 1)
                 os.dup2(nowhere, 2)
+                os.close(nowhere)
             function()
             code = 0
         finally:

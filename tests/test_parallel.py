@@ -105,3 +105,25 @@ def test_unpickling_holds_the_collector_off_then_freezes_what_it_made():
         assert unpickled(pickle.dumps(_Probe())) is False and not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_build_lets_go_of_what_it_froze_unless_it_keeps_its_records_in_memory(tmp_path):
+    """A build from the cache's files freezes what it unpickles (cache.unpickled); at its end
+    that goes back to the collector, so that a program building again and again does not keep
+    cycles for ever. A preview server's build (memory) leaves its freezing to the server."""
+    import gc
+
+    from site_builder.build import build_site
+
+    from conftest import DATA_DATE, REPO
+
+    gc.unfreeze()
+    for _ in range(2):  # the second build unpickles the first one's records
+        build_site(REPO / "data", tmp_path / "site", today=DATA_DATE, cache_dir=tmp_path / "cache")
+    assert gc.get_freeze_count() == 0
+    try:
+        gc.freeze()
+        build_site(REPO / "data", tmp_path / "site2", today=DATA_DATE, cache_dir=tmp_path / "cache2", memory={})
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
