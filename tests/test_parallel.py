@@ -97,9 +97,12 @@ def test_unpickling_holds_the_collector_off_then_freezes_what_it_made():
         assert gc.is_tracked(found) and all(obj is not found for obj in gc.get_objects())  # frozen: in no generation
     finally:
         gc.unfreeze()
-    with pytest.raises(ValueError):
-        unpickled(pickle.dumps(_Probe(fail=True)))
-    assert gc.isenabled()
+    try:
+        with pytest.raises(ValueError):
+            unpickled(pickle.dumps(_Probe(fail=True)))
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
     gc.disable()
     try:  # a caller that holds it off already keeps it off
         assert unpickled(pickle.dumps(_Probe())) is False and not gc.isenabled()
