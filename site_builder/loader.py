@@ -82,7 +82,7 @@ class Document:
     data: Any
     """The values; None for a document restored from the build cache, whose entity is kept instead."""
     digest: str = ""
-    """SHA-256 of the file's bytes: the key for caches."""
+    """SHA-256 of the file's bytes (as cache.digest_bytes writes it, when the caller gave it): the key for caches."""
     text: str | None = field(default=None, repr=False, compare=False)
     """The file's text, composed again for marks; when None, `file` is read instead."""
     file: Path | str | None = field(default=None, repr=False, compare=False)
@@ -172,7 +172,9 @@ def load_file(path: Path) -> Document:
     return load_bytes(raw, shown)
 
 
-def load_bytes(raw: bytes, shown: str) -> Document:
+def load_bytes(raw: bytes, shown: str, digest: str | None = None) -> Document:
+    """`digest`: the bytes' digest, when the caller has it (a validation worker keys its cache
+    entry by it), so that the file is not hashed twice."""
     def fail(line: int, col: int, message: str, hint: str = "") -> LoadError:
         return LoadError(CatalogError(shown, line, col, "", message, hint))
 
@@ -218,7 +220,7 @@ def load_bytes(raw: bytes, shown: str) -> Document:
 
     builder = _Builder(shown, record_marks=False, anchors=b"&" in raw)
     data = builder.build_plain(root) if not builder.anchors else builder.build(root, ())
-    return Document(shown, data, hashlib.sha256(raw).hexdigest(), text)
+    return Document(shown, data, digest or hashlib.sha256(raw).hexdigest(), text)
 
 
 class _Builder:

@@ -248,14 +248,14 @@ def _validate_model_chunk(state: tuple, positions: Iterable[int]) -> list[tuple]
         cross: tuple[CatalogError, ...] | None = None
         marks: dict = {}
         try:
-            document: Document | None = load_bytes(raw, shown)
+            document: Document | None = load_bytes(raw, shown, digest)
         except LoadError as exc:
             document, model, problems = None, None, [exc.error]
         else:
             model = _validate(document, adapter, ModelFile, problems)
             if model is not None and context is not None:
                 # the marks found go back to be remembered, as if the parent had found them
-                located = dataclasses.replace(document, digest=digest, remembered=marks)
+                located = dataclasses.replace(document, remembered=marks)
                 found: list[CatalogError] = []
                 model_problems(model_id, model, locate(shown, located, found), context)
                 cross = tuple(found)

@@ -1624,3 +1624,14 @@ def test_a_quiet_background_process_does_not_keep_a_reader_of_the_output_waiting
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert time.monotonic() - started < 2.5
     assert result.stdout == "parent done\n"
+
+
+def test_marks_found_where_a_file_is_validated_are_kept_under_its_cache_digest(workspace):
+    """The validation worker hashes each file once and gives that digest to the loader: the
+    marks its checks find are remembered under it, the digest the cache keys the file by, and
+    so are kept for the next build (under any other digest they would be dropped at save)."""
+    data, templates, root, incremental, same_as_clean = workspace
+    assert incremental().warnings
+    record = cache.unpickled(next((root / "cache").glob("*/inputs.pickle")).read_bytes())
+    stamps = {stamp.digest for stamp in record["stamps"].values()}
+    assert record["marks"] and {memo[1] for memo in record["marks"]} <= stamps
