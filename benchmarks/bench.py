@@ -120,14 +120,10 @@ def _wait_for_cache_writers(cwd: Path) -> float:
     """Wait until no process the build left behind is writing its cache (the console build
     writes its records in a forked process holding the slot's lock: cache.Session.save), so
     that the next run neither competes with it nor waits for it; the time it was done."""
-    import fcntl
+    from site_builder.cache import wait_for_lock
 
     for lock in sorted((cwd / ".cache" / "site-builder").glob("*/.lock")):
-        handle = os.open(lock, os.O_RDONLY)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH)
-        finally:
-            os.close(handle)
+        wait_for_lock(lock)
     return time.perf_counter()
 
 

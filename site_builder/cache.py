@@ -595,16 +595,8 @@ class Slot:
 
     def wait_for_writer(self) -> None:
         """Wait until no process is writing this slot's records (`lock`)."""
-        if self.memory is not None or fcntl is None:
-            return
-        try:
-            handle = os.open(self.dir / ".lock", os.O_RDONLY)
-        except FileNotFoundError:
-            return
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH)
-        finally:
-            os.close(handle)
+        if self.memory is None:
+            wait_for_lock(self.dir / ".lock")
 
     def read(self, name: str) -> dict | None:
         """A record written by this code, or None."""
@@ -654,6 +646,21 @@ class Slot:
             return
         for old in slots[KEPT_SLOTS:]:
             shutil.rmtree(old, ignore_errors=True)  # its records and its compiled templates
+
+
+def wait_for_lock(path: Path) -> None:
+    """Wait until no process holds the lock file at `path` (Slot.lock); at once when there is
+    none. The benchmark waits so for the process a console build leaves writing its cache."""
+    if fcntl is None:
+        return
+    try:
+        handle = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+    finally:
+        os.close(handle)
 
 
 # --- validated model files --------------------------------------------------------------------
